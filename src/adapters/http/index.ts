@@ -1,0 +1,75 @@
+/**
+ * HTTP(S) adapter on undici's `request` (faster than fetch for large bodies), with the
+ * session's dispatcher for pools, proxies, TLS and timeouts. Bodies are decoded
+ * (gzip, deflate, br) unless the caller asked for `identity`.
+ */
+import { STATUS_CODES } from 'node:http';
+import { pipeline, type Readable } from 'node:stream';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { Headers, request } from 'undici';
+import { ProxyError } from '../../errors/classes.js';
+import { fromSystemError } from '../../errors/from-system.js';
+import { responseFromNode } from '../response.js';
+import type { Adapter, AdapterDeps } from '../types.js';
+
+function decoderFor(encoding: string | null): (() => NodeJS.ReadWriteStream) | undefined {
+  switch (encoding?.trim().toLowerCase()) {
+    case 'gzip': case 'x-gzip': return createGunzip;
+    case 'deflate': return createInflate;
+    case 'br': return createBrotliDecompress;
+    default: return undefined;
+  }
+}
+
+export function createHttpAdapter(deps: AdapterDeps): Adapter {
+  return {
+    schemes: ['http:', 'https:'],
+    async send(req) {
+      const route = deps.dispatchers.forUrl(req.url);
+      const outgoing: Record<string, string> = {};
+      req.headers.forEach((value, name) => {
+        outgoing[name] = value;
+      });
+      let res: Awaited<ReturnType<typeof request>>;
+      try {
+        res = await request(req.url, {
+          method: req.method, headers: outgoing, dispatcher: route.dispatcher, signal: req.signal ?? null,
+        });
+      } catch (err) {
+        // A proxy that cannot be reached or refuses us is a proxy problem, not the channel's.
+        if (route.proxy && (fromSystemError(err) === 'CG_PROXY' || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(String((err as { code?: string }).code)))) {
+          throw new ProxyError(undefined, { cause: err, url: req.url });
+        }
+        throw err;
+      }
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(res.headers)) {
+        if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+        else if (value !== undefined) headers.set(name, value);
+      }
+      if (res.statusCode === 407) {
+        await res.body.dump().catch(() => undefined);
+        throw new ProxyError(undefined, { url: req.url, hint: 'The proxy asked for credentials (407): put user:password in the proxy URL.' });
+      }
+      let body: Readable | null = res.body;
+      if (req.method === 'HEAD') {
+        await res.body.dump().catch(() => undefined);
+        body = null;
+      } else {
+        const decoder = decoderFor(headers.get('content-encoding'));
+        const accepted = (req.headers.get('accept-encoding') ?? '').toLowerCase();
+        if (decoder && accepted !== 'identity') {
+          const decoded = decoder();
+          body = pipeline(res.body, decoded, () => undefined) as unknown as Readable;
+          headers.delete('content-length');
+        }
+      }
+      return responseFromNode(body, {
+        status: res.statusCode, statusText: STATUS_CODES[res.statusCode] ?? '', headers,
+      });
+    },
+    async close() {
+      // The dispatchers belong to the session and are closed with it.
+    },
+  };
+}

@@ -1,0 +1,7 @@
+/** Settings: conda's names, defaults and sources. */
+export { loadSettings, defaultSettings, withSettings } from './load-settings.js';
+export type { LoadSettingsOptions, SettingsLayer } from './load-settings.js';
+export { SETTING_SPECS, SETTING_KEYS, settingKeyForName } from './registry.js';
+export type { SettingSpec } from './registry.js';
+export type { Settings, SettingValues, SettingKey, PathConflict } from './settings.js';
+export type { SettingSource } from './parsers.js';

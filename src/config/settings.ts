@@ -1,0 +1,77 @@
+/**
+ * The Settings type: every setting the connection layer reads, with conda's meaning,
+ * fully resolved and read-only. camelCase here; conda's snake_case names live in the registry.
+ */
+import type { SettingSource } from './parsers.js';
+
+export type PathConflict = 'clobber' | 'warn' | 'prevent';
+
+export interface SettingValues {
+  /** true, false, 'truststore', or a path to a CA bundle file or directory. @default true */
+  sslVerify: boolean | string;
+  /** Client certificate (or combined cert+key) file. @default null */
+  clientSslCert: string | null;
+  /** Client key file; requires clientSslCert. @default null */
+  clientSslCertKey: string | null;
+  /** Keys `http`, `https`, `all`, `scheme://host`; values are proxy URLs. @default {} */
+  proxyServers: Record<string, string>;
+  /** @default 9.15 */
+  remoteConnectTimeoutSecs: number;
+  /** Per-read (idle) timeout, not a limit on the whole transfer. @default 60 */
+  remoteReadTimeoutSecs: number;
+  /** @default 3 */
+  remoteMaxRetries: number;
+  /** Waits 0, then factor·2^(n-1) seconds. @default 1 */
+  remoteBackoffFactor: number;
+  /** Ours: the longest Retry-After (seconds) we wait for. @default 60 */
+  remoteRetryAfterMaxSecs: number;
+  /** @default false */
+  offline: boolean;
+  /** @default true */
+  addAnacondaToken: boolean;
+  /** Entries `{ channel, auth, ... }`; the last match wins. @default [] */
+  channelSettings: Array<Record<string, string>>;
+  /** @default 'https://conda.anaconda.org' */
+  channelAlias: string;
+  /** @default {} */
+  customChannels: Record<string, string>;
+  /** @default ['https://repo.anaconda.com/pkgs/main', 'https://repo.anaconda.com/pkgs/r'] */
+  defaultChannels: string[];
+  /** 0 means 5 (conda's rule, with default_threads). @default 0 */
+  fetchThreads: number;
+  /** @default 0 */
+  repodataThreads: number;
+  /** @default 0 */
+  defaultThreads: number;
+  /** 1 obeys Cache-Control max-age, 0 always revalidates, >1 is seconds. @default 1 */
+  localRepodataTtl: number;
+  /** @default false */
+  useIndexCache: boolean;
+  /** @default true */
+  repodataUseZst: boolean;
+  /** @default true */
+  repodataUseShards: boolean;
+  /** @default [] */
+  experimental: string[];
+  /** @default false */
+  noLock: boolean;
+  /** @default false */
+  allowNonChannelUrls: boolean;
+  /** @default 'clobber' */
+  pathConflict: PathConflict;
+  /** @default [] (then ~/.conda/pkgs) */
+  pkgsDirs: string[];
+  /** Channel URL prefix → ordered mirror URLs (pixi's [mirrors] shape). @default {} */
+  mirrors: Record<string, string[]>;
+}
+
+export type SettingKey = keyof SettingValues;
+
+export interface Settings extends Readonly<SettingValues> {
+  /** Where each value came from. */
+  readonly sources: Readonly<Record<SettingKey, SettingSource>>;
+  /** The environment the settings were read from (HTTP_PROXY, NETRC, AWS_*, HOME …). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Home directory used for ~ paths (.netrc, ~/.condarc, ~/.conda/pkgs). */
+  readonly homeDir: string;
+}

@@ -1,0 +1,8 @@
+/** Verified, resumable, atomic downloads. */
+export { download, PARTIAL_EXTENSION } from './download.js';
+export type { DownloadOptions, DownloadResult, DownloadProgress } from './download.js';
+export { downloadText } from './download-text.js';
+export type { DownloadTextOptions } from './download-text.js';
+export { normalizeChecksum, normalizeSize, normalizeExpected } from './checksums.js';
+export { parseContentRange, rangeValidator } from './content-range.js';
+export { lockFile, LOCK_BYTE } from './lock.js';

@@ -1,0 +1,145 @@
+/**
+ * Lock a `.partial` file against concurrent writers, in this process and across
+ * processes. Across processes we take conda's lock (an exclusive fcntl lock on byte 21,
+ * through os-lock), so conda, mamba and conda-gateway exclude each other, and the
+ * kernel releases it when a process dies — no orphaned locks after a crash.
+ * POSIX locks are per process, so an in-process mutex guards the same path first.
+ */
+import { constants, type FileHandle, open, stat, unlink, writeFile } from 'node:fs/promises';
+import { LockError } from '../errors/classes.js';
+import { sleep } from '../util/sleep.js';
+
+/** conda's LOCK_BYTE (chosen for mamba interop). */
+export const LOCK_BYTE = 21;
+
+export interface LockedFile {
+  readonly path: string;
+  readonly handle: FileHandle;
+  /** True when this call waited for another writer. */
+  readonly waited: boolean;
+  release(): Promise<void>;
+}
+
+export interface LockOptions {
+  /** conda's no_lock: skip the cross-process lock. */
+  noLock?: boolean;
+  signal?: AbortSignal;
+  /** Give up after this long. @default 30 minutes */
+  timeoutMs?: number;
+}
+
+type OsLock = typeof import('os-lock');
+let osLockModule: Promise<OsLock | null> | undefined;
+function loadOsLock(): Promise<OsLock | null> {
+  osLockModule ??= import('os-lock').then((m) => (m.default ?? m) as OsLock).catch(() => null);
+  return osLockModule;
+}
+
+const inProcess = new Map<string, Promise<void>>();
+
+/** Wait for our turn on a path within this process; resolves to the release function. */
+async function mutex(path: string): Promise<{ release: () => void; waited: boolean }> {
+  const previous = inProcess.get(path);
+  let release!: () => void;
+  const mine = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const chained = (previous ?? Promise.resolve()).then(() => mine);
+  inProcess.set(path, chained);
+  if (previous) await previous;
+  return {
+    waited: previous !== undefined,
+    release: () => {
+      release();
+      if (inProcess.get(path) === chained) inProcess.delete(path);
+    },
+  };
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'EAGAIN' || code === 'EACCES' || code === 'EBUSY' || code === 'EEXIST';
+}
+
+/**
+ * Open (creating if needed) and lock `path`. When another process holds it, poll until
+ * it is free; if the path was renamed or removed meanwhile, open it afresh.
+ */
+export async function lockFile(path: string, options: LockOptions = {}): Promise<LockedFile> {
+  const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
+  const local = await mutex(path);
+  let waited = local.waited;
+  try {
+    const osLock = options.noLock ? null : await loadOsLock();
+    for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
+      if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
+      const handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+      let locked = false;
+      let releaseFallback: (() => Promise<void>) | undefined;
+      try {
+        if (osLock) {
+          await osLock.lock(handle.fd, LOCK_BYTE, 1, { exclusive: true, immediate: true });
+        } else if (!options.noLock) {
+          releaseFallback = await lockfileFallback(path);
+        }
+        locked = true;
+        // The holder before us may have renamed or removed the file: then our fd is stale.
+        const [mine, current] = await Promise.all([handle.stat(), stat(path).catch(() => undefined)]);
+        if (current && current.ino === mine.ino && current.dev === mine.dev) {
+          return {
+            path, handle, waited,
+            release: async () => {
+              try {
+                await releaseFallback?.();
+                await handle.close();
+              } finally {
+                local.release();
+              }
+            },
+          };
+        }
+      } catch (err) {
+        if (!isBusy(err)) {
+          await handle.close().catch(() => undefined);
+          throw err;
+        }
+      }
+      // Busy, or stale: closing our fd drops nothing of anyone else's (we held no lock on it).
+      if (locked) await releaseFallback?.();
+      await handle.close().catch(() => undefined);
+      waited = true;
+      if (Date.now() > deadline) {
+        throw new LockError(`Failed to acquire lock on ${path}: another process is writing it.`, {
+          details: { path }, hint: `Wait for the other process, or remove ${path} if none is running.`,
+        });
+      }
+      await sleep(delay, options.signal);
+    }
+  } catch (err) {
+    local.release();
+    throw err;
+  }
+}
+
+/** Without the native addon: an O_EXCL `<path>.lock` holding our pid; a dead pid's lock is stale. */
+async function lockfileFallback(path: string): Promise<() => Promise<void>> {
+  const lockPath = `${path}.lock`;
+  try {
+    await writeFile(lockPath, String(process.pid), { flag: 'wx' });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'EEXIST') throw err;
+    const { readFile } = await import('node:fs/promises');
+    const pid = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+    let alive = false;
+    try {
+      if (pid > 0) {
+        process.kill(pid, 0);
+        alive = true;
+      }
+    } catch { /* no such process: stale */ }
+    if (alive) throw err;
+    await unlink(lockPath).catch(() => undefined);
+    await writeFile(lockPath, String(process.pid), { flag: 'wx' });
+  }
+  return () => unlink(lockPath).catch(() => undefined);
+}

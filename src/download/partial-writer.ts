@@ -1,0 +1,70 @@
+/**
+ * A Writable that appends to an open `.partial` at explicit positions and hashes what
+ * was written. `confirmed` only moves after a write succeeded and was hashed, so after any
+ * failure the file can be cut back to a prefix that matches the hash state.
+ */
+import { Writable } from 'node:stream';
+import type { FileHandle } from 'node:fs/promises';
+import type { Hashes } from './checksums.js';
+
+export class TooLongError extends Error {
+  constructor(readonly limit: number, readonly reached: number) {
+    super(`body exceeds the expected ${limit} bytes`);
+  }
+}
+
+export class PartialWriter extends Writable {
+  #handle: FileHandle;
+  #hashes: Hashes;
+  #limit: number | undefined;
+  #onWritten: (confirmed: number) => void;
+  confirmed: number;
+
+  constructor(handle: FileHandle, hashes: Hashes, start: number, limit: number | undefined, onWritten: (confirmed: number) => void) {
+    super({ highWaterMark: 1 << 20 });
+    this.#handle = handle;
+    this.#hashes = hashes;
+    this.confirmed = start;
+    this.#limit = limit;
+    this.#onWritten = onWritten;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.#writeAll([chunk]).then(() => cb(), cb);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
+    this.#writeAll(chunks.map((c) => c.chunk)).then(() => cb(), cb);
+  }
+
+  async #writeAll(buffers: Buffer[]): Promise<void> {
+    const total = buffers.reduce((n, b) => n + b.byteLength, 0);
+    if (this.#limit !== undefined && this.confirmed + total > this.#limit) {
+      throw new TooLongError(this.#limit, this.confirmed + total);
+    }
+    let pending = buffers;
+    let position = this.confirmed;
+    while (pending.length) {
+      const { bytesWritten } = await this.#handle.writev(pending, position);
+      position += bytesWritten;
+      pending = dropWritten(pending, bytesWritten);
+    }
+    for (const buffer of buffers) this.#hashes.update(buffer);
+    this.confirmed = position;
+    this.#onWritten(position);
+  }
+}
+
+function dropWritten(buffers: Buffer[], written: number): Buffer[] {
+  const rest: Buffer[] = [];
+  let skip = written;
+  for (const buffer of buffers) {
+    if (skip >= buffer.byteLength) {
+      skip -= buffer.byteLength;
+      continue;
+    }
+    rest.push(skip ? buffer.subarray(skip) : buffer);
+    skip = 0;
+  }
+  return rest;
+}

@@ -1,0 +1,13 @@
+/** Default headers (User-Agent, Accept, Accept-Encoding) under any the caller set. */
+import { userAgent } from '../../version.js';
+import { withRequest } from '../pipeline.js';
+import type { Middleware } from '../types.js';
+
+export const headersMiddleware: Middleware = (req, _ctx, next) => {
+  if (!/^https?:$/.test(req.url.protocol)) return next(req);
+  const headers = withRequest(req, {}).headers;
+  if (!headers.has('user-agent')) headers.set('user-agent', userAgent());
+  if (!headers.has('accept')) headers.set('accept', '*/*');
+  if (!headers.has('accept-encoding')) headers.set('accept-encoding', 'gzip, deflate, br');
+  return next(withRequest(req, { headers }));
+};

@@ -1,0 +1,8 @@
+/** Settings for tests: no retry delays unless asked, short timeouts. */
+import { loadSettings, type SettingValues, type Settings } from '../../src/index.js';
+
+export function testSettings(overrides: Partial<SettingValues> = {}, env: Record<string, string> = {}): Settings {
+  return loadSettings({ env, overrides: { remoteBackoffFactor: 0, remoteRetryAfterMaxSecs: 0, ...overrides } });
+}
+
+export const noSleep = async (): Promise<void> => undefined;

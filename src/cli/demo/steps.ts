@@ -1,0 +1,5 @@
+/** The demo's steps, in order. Each later feature adds its own step file and one line here. */
+import type { DemoStep } from './types.js';
+import { downloadsStep } from './step-downloads.js';
+
+export const DEMO_STEPS: DemoStep[] = [downloadsStep];

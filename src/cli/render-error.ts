@@ -1,0 +1,42 @@
+/**
+ * The one place errors are formatted for people: `<ErrorClass>: <message>`, a hint line,
+ * the cause chain with --verbose, or a JSON object with --json. Exit status from codes.ts.
+ */
+import { ERROR_CODES } from '../errors/codes.js';
+import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
+import { redactText } from '../redact/redact-text.js';
+import type { CliIo } from './io.js';
+
+export function exitCodeFor(err: unknown): number {
+  return isGatewayError(err) ? ERROR_CODES[err.code].exitCode : 1;
+}
+
+export function renderError(io: CliIo, err: unknown, opts: { json?: boolean; verbose?: boolean } = {}): number {
+  const code = exitCodeFor(err);
+  if (opts.json) {
+    const payload = isGatewayError(err)
+      ? { ok: false, ...err.toJSON() }
+      : { ok: false, error: 'Error', code: 'CG_UNEXPECTED', message: redactText(err instanceof Error ? err.message : String(err)) };
+    io.stdout.write(`${JSON.stringify(payload)}\n`);
+    return code;
+  }
+  if (isGatewayError(err)) {
+    io.stderr.write(`\n${err.name}: ${err.message.trimEnd()}\n`);
+    if (err.hint) io.stderr.write(`hint: ${err.hint}\n`);
+    if (opts.verbose) writeCauses(io, err);
+    io.stderr.write('\n');
+  } else {
+    const text = err instanceof Error ? (opts.verbose ? err.stack ?? err.message : err.message) : String(err);
+    io.stderr.write(`\nUnexpected error: ${redactText(text)}\n\n`);
+  }
+  return code;
+}
+
+function writeCauses(io: CliIo, err: GatewayError): void {
+  let cause: unknown = err.cause;
+  for (let depth = 0; cause instanceof Error && depth < 5; depth++) {
+    const code = (cause as { code?: unknown }).code;
+    io.stderr.write(`caused by: ${cause.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${redactText(cause.message)}\n`);
+    cause = cause.cause;
+  }
+}

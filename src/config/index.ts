@@ -5,3 +5,4 @@ export { SETTING_SPECS, SETTING_KEYS, settingKeyForName } from './registry.js';
 export type { SettingSpec } from './registry.js';
 export type { Settings, SettingValues, SettingKey, PathConflict } from './settings.js';
 export type { SettingSource } from './parsers.js';
+export { resolveChannelUrls } from './channels.js';

@@ -7,7 +7,7 @@ const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*)(?::[^\s/@]*)?@/gi;
 // conda's redact_token_urls needs a '/' after the token; we also mask a token at the end of a URL.
 const TOKEN_SEGMENT = /\/t\/(?!<TOKEN>)[A-Za-z0-9-]+(?=\/|$|[\s"'<>?#])/g;
 const SIGNED_PARAMS =
-  /([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|sig|token|access_token|api_key|apikey|password|AWSAccessKeyId)=)[^&#\s"'<>]*/gi;
+  /([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|sig|token|access_token|api_key|apikey|password|AWSAccessKeyId)=)(?!<REDACTED>)[^&#\s"'<>]*/gi;
 
 /** Text with URL credentials, tokens and signed query values replaced by placeholders. */
 export function redactText(text: string, secrets: readonly string[] = []): string {

@@ -11,6 +11,7 @@ import { SafeUrl } from '../redact/safe-url.js';
 import { sleep as defaultSleep } from '../util/sleep.js';
 import { AdapterSet } from '../adapters/registry.js';
 import type { AuthHandler, CredentialSource } from '../auth/types.js';
+import { defaultCredentialSources } from '../auth/credential-sources.js';
 import { DispatcherPool } from './dispatchers.js';
 import { compose } from './pipeline.js';
 import { offlineMiddleware } from './middleware/offline.js';
@@ -27,7 +28,10 @@ export interface SessionOptions {
   settings?: Settings;
   /** The channel's auth handler (chosen by channel_settings). */
   authHandler?: AuthHandler;
-  /** Where credentials come from when the URL carries none (.netrc, credential stores). */
+  /**
+   * Where credentials come from when the URL carries none.
+   * @default defaultCredentialSources(settings): credential store, anaconda tokens, .netrc
+   */
   credentialSources?: readonly CredentialSource[];
   channelName?: string;
   /** Injectable for tests: how the retry middleware waits. */
@@ -72,7 +76,7 @@ export function createSession(options: SessionOptions = {}): Session {
     retryMiddleware,
     redirectMiddleware,
     urlAuthMiddleware,
-    createAuthMiddleware(options.authHandler, options.credentialSources ?? []),
+    createAuthMiddleware(options.authHandler, options.credentialSources ?? defaultCredentialSources(settings)),
     headersMiddleware,
     ...(options.headerMiddleware ?? []),
   ];

@@ -3,9 +3,11 @@
  * signed query parameters, and any extra literal secrets the caller knows of.
  */
 
-const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*)(?::[^\s/@]*)?@/gi;
+// Userinfo runs to the LAST '@' of the authority: a raw '@' inside a password must not end it early.
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#"'<>]*@/gi;
 // conda's redact_token_urls needs a '/' after the token; we also mask a token at the end of a URL.
-const TOKEN_SEGMENT = /\/t\/(?!<TOKEN>)[A-Za-z0-9-]+(?=\/|$|[\s"'<>?#])/g;
+// Any characters up to the next '/' count as the token (not only conda's [A-Za-z0-9-]).
+const TOKEN_SEGMENT = /\/t\/(?!<TOKEN>)[^/\s"'<>?#]+(?=\/|$|[\s"'<>?#])/g;
 const SIGNED_PARAMS =
   /([?&](?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token|Signature|sig|token|access_token|api_key|apikey|password|AWSAccessKeyId)=)(?!<REDACTED>)[^&#\s"'<>]*/gi;
 

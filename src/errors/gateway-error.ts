@@ -58,7 +58,7 @@ export class GatewayError extends Error {
     }
     Object.defineProperty(this, BRAND, { value: true, enumerable: false });
     this.code = options.code;
-    this.hint = options.hint ?? ERROR_CODES[options.code].hint;
+    this.hint = options.hint === undefined ? ERROR_CODES[options.code].hint : redactText(options.hint, secrets);
     this.url = options.url === undefined ? undefined : SafeUrl.from(options.url);
     this.attempts = options.attempts ?? 1;
     this.elapsedMs = options.elapsedMs;

@@ -6,3 +6,5 @@ export type { SettingSpec } from './registry.js';
 export type { Settings, SettingValues, SettingKey, PathConflict } from './settings.js';
 export type { SettingSource } from './parsers.js';
 export { resolveChannelUrls } from './channels.js';
+export { loadCondaSettings, condarcLayers, findCondarcFiles, condarcSearchPath, parseCondarc, readCondarc } from './condarc.js';
+export type { LoadCondaSettingsOptions, CondarcSearchOptions } from './condarc.js';

@@ -1,6 +1,9 @@
 /**
  * loadSettings: resolve conda settings from layers (lowest first: defaults, .condarc
- * files, CONDA_* variables, explicit overrides). Pure: the environment is passed in.
+ * files, CONDA_* variables, explicit overrides) with conda's merge rules: scalars take
+ * the highest-precedence value, maps merge key by key, lists concatenate (higher
+ * precedence first, de-duplicated, `#!top`/`#!bottom` honoured), and a `#!final`
+ * value stops later layers. Pure: the environment is passed in.
  */
 import { homedir } from 'node:os';
 import { SETTING_KEYS, SETTING_SPECS, settingKeyForName } from './registry.js';
@@ -15,6 +18,10 @@ export interface SettingsLayer {
   readonly values: Readonly<Record<string, unknown>>;
   /** Line of each key in the file, for errors that name file and line. */
   readonly lines?: Readonly<Record<string, number>>;
+  /** Keys marked `#!final`: layers of higher precedence may not change them. */
+  readonly final?: readonly string[];
+  /** Per list item of a key: `#!top` / `#!bottom` markers. */
+  readonly itemFlags?: Readonly<Record<string, ReadonlyArray<'top' | 'bottom' | undefined>>>;
 }
 
 export interface LoadSettingsOptions {
@@ -29,24 +36,75 @@ export interface LoadSettingsOptions {
   homeDir?: string;
 }
 
+interface Contribution {
+  value: unknown;
+  source: SettingSource;
+  flags?: ReadonlyArray<'top' | 'bottom' | undefined>;
+}
+
+function isPlainMap(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function listKey(item: unknown): string {
+  return typeof item === 'string' ? item : JSON.stringify(item);
+}
+
+function unique(items: readonly unknown[]): unknown[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const key = listKey(item);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** conda's SequenceParameter merge: higher precedence first; marked items to the top or bottom. */
+function mergeLists(contributions: readonly Contribution[]): unknown[] {
+  const marked = (c: Contribution, flag: 'top' | 'bottom') =>
+    (c.value as unknown[]).filter((_v, i) => c.flags?.[i] === flag);
+  const top = contributions.flatMap((c) => marked(c, 'top'));
+  const bottom = [...contributions].reverse().flatMap((c) => marked(c, 'bottom'));
+  const all = [...contributions].reverse().flatMap((c) => c.value as unknown[]);
+  const topDeduped = unique([...top, ...all]);
+  return unique([...[...bottom].reverse(), ...[...topDeduped].reverse()]).reverse();
+}
+
+function merge(contributions: readonly Contribution[]): { value: unknown; source: SettingSource } {
+  const last = contributions[contributions.length - 1] as Contribution;
+  if (contributions.length === 1) return { value: last.value, source: last.source };
+  const also = contributions.slice(0, -1).map((c) => c.source.origin).reverse();
+  if (contributions.every((c) => Array.isArray(c.value))) {
+    return { value: mergeLists(contributions), source: { origin: last.source.origin, also } };
+  }
+  if (contributions.every((c) => isPlainMap(c.value))) {
+    return { value: Object.assign({}, ...contributions.map((c) => c.value)), source: { origin: last.source.origin, also } };
+  }
+  return { value: last.value, source: last.source };
+}
+
 export function loadSettings(options: LoadSettingsOptions = {}): Settings {
   const env = Object.freeze({ ...(options.env ?? {}) });
-  const values = {} as Record<SettingKey, unknown>;
-  const sources = {} as Record<SettingKey, SettingSource>;
-  for (const key of SETTING_KEYS) {
-    values[key] = SETTING_SPECS[key].default;
-    sources[key] = { origin: 'default' };
-  }
+  const contributions = new Map<SettingKey, Contribution[]>();
+  const finalKeys = new Set<SettingKey>();
+  const add = (key: SettingKey, c: Contribution) => {
+    if (finalKeys.has(key)) return;
+    contributions.set(key, [...(contributions.get(key) ?? []), c]);
+  };
 
   for (const layer of options.layers ?? []) {
+    const finalInLayer: SettingKey[] = [];
     for (const [name, raw] of Object.entries(layer.values)) {
       const key = settingKeyForName(name);
       if (!key) continue; // keys of conda's that the connection layer does not read
       const line = layer.lines?.[name];
       const source = { origin: line ? `${layer.origin}:${line}` : layer.origin };
-      values[key] = SETTING_SPECS[key].parse(raw, SETTING_SPECS[key].name, source);
-      sources[key] = source;
+      const spec = SETTING_SPECS[key];
+      add(key, { value: spec.parse(raw, spec.name, source), source, flags: layer.itemFlags?.[name] });
+      if (layer.final?.includes(name)) finalInLayer.push(key);
     }
+    for (const key of finalInLayer) finalKeys.add(key);
   }
 
   for (const key of SETTING_KEYS) {
@@ -55,9 +113,22 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
       const raw = env[envName];
       if (raw === undefined || raw === '') continue;
       const source = { origin: `env:${envName}` };
-      values[key] = spec.parse(raw, spec.name, source);
-      sources[key] = source;
+      add(key, { value: spec.parse(raw, spec.name, source), source });
       break;
+    }
+  }
+
+  const values = {} as Record<SettingKey, unknown>;
+  const sources = {} as Record<SettingKey, SettingSource>;
+  for (const key of SETTING_KEYS) {
+    const found = contributions.get(key);
+    if (found?.length) {
+      const merged = merge(found);
+      values[key] = merged.value;
+      sources[key] = merged.source;
+    } else {
+      values[key] = SETTING_SPECS[key].default;
+      sources[key] = { origin: 'default' };
     }
   }
 
@@ -72,6 +143,7 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
     throw new ConfigError("'client_ssl_cert' is required when 'client_ssl_cert_key' is defined " +
       `(client_ssl_cert_key from ${sources.clientSslCertKey.origin}).`, {
       details: { setting: 'client_ssl_cert_key', source: sources.clientSslCertKey.origin },
+      hint: `Set client_ssl_cert next to client_ssl_cert_key (${sources.clientSslCertKey.origin}), or remove the key.`,
     });
   }
 

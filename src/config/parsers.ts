@@ -8,6 +8,8 @@ import { ConfigError } from '../errors/classes.js';
 export interface SettingSource {
   /** 'default', 'env:CONDA_SSL_VERIFY', '/home/u/.condarc:12', 'cli:--offline', 'api'. */
   readonly origin: string;
+  /** Lower-precedence places that also contributed to a merged list or map value. */
+  readonly also?: readonly string[];
 }
 
 export type Parser<T> = (raw: unknown, name: string, source: SettingSource) => T;

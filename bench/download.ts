@@ -32,7 +32,7 @@ async function makeFile(): Promise<string> {
       const chunk = randomBytes(1024 * 1024);
       if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
     }
-    await new Promise((r) => out.end(r));
+    await new Promise<void>((r) => out.end(() => r()));
   }
   const { createReadStream } = await import('node:fs');
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);

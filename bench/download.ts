@@ -30,7 +30,7 @@ async function makeFile(): Promise<string> {
     const out = createWriteStream(file);
     for (let i = 0; i < sizeMiB; i++) {
       const chunk = randomBytes(1024 * 1024);
-      if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
     await new Promise<void>((r) => out.end(() => r()));
   }

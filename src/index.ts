@@ -9,3 +9,4 @@ export { registerAdapter, supportedSchemes } from './adapters/registry.js';
 export type { Adapter, AdapterDeps, AdapterFactory } from './adapters/types.js';
 export type { AuthHandler, AuthHandlerSpec, AuthContext, Credentials, CredentialSource } from './auth/types.js';
 export { packageVersion, userAgent } from './version.js';
+export * from './packages/index.js';

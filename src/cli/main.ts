@@ -6,9 +6,10 @@ import { renderError } from './render-error.js';
 import type { RegisterCommand } from './commands/types.js';
 import { registerDownload } from './commands/download.js';
 import { registerDemo } from './commands/demo.js';
+import { registerFetch } from './commands/fetch.js';
 
 /** Every command, in help order. Command files import their heavy modules lazily. */
-const COMMANDS: RegisterCommand[] = [registerDownload, registerDemo];
+const COMMANDS: RegisterCommand[] = [registerDownload, registerFetch, registerDemo];
 
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command();

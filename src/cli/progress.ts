@@ -58,3 +58,102 @@ export async function createByteBar(io: CliIo, global: GlobalOptions, label: str
     },
   };
 }
+
+/** Overall progress of many downloads plus one bar per active download. */
+export interface MultiByteBar {
+  /** What this run will fetch: package count and bytes (0 when unknown). */
+  setTotals(packages: number, bytes: number): void;
+  startItem(id: string, label: string, total?: number): void;
+  updateItem(id: string, bytes: number, total?: number): void;
+  /** The item is over (fetched, failed or interrupted); `fetchedBytes` counts towards the overall bar. */
+  endItem(id: string, fetchedBytes: number): void;
+  /** A line above the bars (cli-progress keeps the bars intact). */
+  log(line: string): void;
+  stop(): void;
+}
+
+const NOOP_MULTI: MultiByteBar = {
+  setTotals: () => undefined, startItem: () => undefined, updateItem: () => undefined,
+  endItem: () => undefined, log: () => undefined, stop: () => undefined,
+};
+
+function formatDuration(secs: number): string {
+  if (!Number.isFinite(secs) || secs < 0) return '--:--';
+  const s = Math.round(secs);
+  const h = Math.floor(s / 3600);
+  const mm = String(Math.floor((s % 3600) / 60)).padStart(2, '0');
+  const ss = String(s % 60).padStart(2, '0');
+  return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
+}
+
+/** cli-progress MultiBar: the first bar is the whole run (packages, bytes, throughput, ETA). */
+export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<MultiByteBar> {
+  if (!progressEnabled(io, global)) return NOOP_MULTI;
+  const { MultiBar, Presets } = (await import('cli-progress')).default;
+  const started = performance.now();
+  const width = Math.max(30, Math.min(io.stderr.columns ?? 100, 140));
+  const labelWidth = Math.max(12, width - 70);
+  const multi = new MultiBar({
+    stream: io.stderr as NodeJS.WritableStream,
+    hideCursor: true, barsize: 24, fps: 8, clearOnComplete: false, autopadding: true, forceRedraw: false,
+    format: ' {label} |{bar}| {percentage}% {done}/{size} {extra}',
+  }, Presets.shades_classic);
+  const items = new Map<string, { bar: ReturnType<typeof multi.create>; bytes: number; total: number; label: string }>();
+  let packages = 0;
+  let totalBytes = 0;
+  let finished = 0;
+  let finishedBytes = 0;
+  const overall = multi.create(1, 0, { label: 'total'.padEnd(labelWidth), done: '0 B', size: '?', extra: '' });
+  const redraw = (): void => {
+    const active = [...items.values()].reduce((n, i) => n + i.bytes, 0);
+    const bytes = finishedBytes + active;
+    const secs = Math.max((performance.now() - started) / 1000, 0.001);
+    const rate = bytes / secs;
+    const eta = totalBytes > bytes && rate > 0 ? (totalBytes - bytes) / rate : 0;
+    overall.setTotal(Math.max(totalBytes, bytes, 1));
+    overall.update(bytes, {
+      label: `${finished}/${packages} packages`.padEnd(labelWidth), done: formatBytes(bytes), size: formatBytes(totalBytes),
+      extra: `${formatBytes(rate)}/s ETA ${formatDuration(eta)}`,
+    });
+  };
+  const short = (label: string): string => (label.length > labelWidth ? `${label.slice(0, labelWidth - 1)}…` : label.padEnd(labelWidth));
+  return {
+    setTotals(count, bytes) {
+      packages = count;
+      totalBytes = bytes;
+      redraw();
+    },
+    startItem(id, label, total) {
+      if (items.has(id)) return;
+      const t = total ?? 0;
+      const bar = multi.create(Math.max(t, 1), 0, { label: short(label), done: '0 B', size: t ? formatBytes(t) : '?', extra: '' });
+      items.set(id, { bar, bytes: 0, total: t, label });
+    },
+    updateItem(id, bytes, total) {
+      const item = items.get(id);
+      if (!item) return;
+      item.bytes = bytes;
+      if (total) item.total = total;
+      item.bar.setTotal(Math.max(item.total, bytes, 1));
+      item.bar.update(bytes, { label: short(item.label), done: formatBytes(bytes), size: item.total ? formatBytes(item.total) : '?', extra: '' });
+      redraw();
+    },
+    endItem(id, fetchedBytes) {
+      const item = items.get(id);
+      if (item) {
+        multi.remove(item.bar);
+        items.delete(id);
+      }
+      finished++;
+      finishedBytes += fetchedBytes;
+      redraw();
+    },
+    log(line) {
+      multi.log(`${line}\n`);
+    },
+    stop() {
+      redraw();
+      multi.stop();
+    },
+  };
+}

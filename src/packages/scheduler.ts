@@ -1,0 +1,55 @@
+/**
+ * Run tasks with a global limit and a per-host limit, largest first: a big file starts
+ * early so it does not finish alone at the end, and small ones fill the other slots.
+ * A task whose host is saturated lets a later task for another host go ahead.
+ */
+
+export interface ScheduledTask {
+  readonly host: string;
+  /** Bytes, when known; unknown sizes go last. */
+  readonly size?: number;
+  run(): Promise<void>;
+}
+
+export interface ScheduleOptions {
+  limit: number;
+  perHost: number;
+  /** Stop starting new tasks once aborted; running tasks are left to finish or notice. */
+  signal?: AbortSignal;
+}
+
+/** Resolves when every started task has settled; returns the tasks never started. */
+export function runScheduled<T extends ScheduledTask>(tasks: readonly T[], options: ScheduleOptions): Promise<T[]> {
+  const pending = [...tasks].sort((a, b) => (b.size ?? -1) - (a.size ?? -1));
+  const perHost = new Map<string, number>();
+  const limit = Math.max(1, options.limit);
+  const hostLimit = Math.max(1, options.perHost);
+  let active = 0;
+  return new Promise((resolvePromise) => {
+    const pump = (): void => {
+      if (options.signal?.aborted) {
+        if (active === 0) resolvePromise(pending.splice(0));
+        return;
+      }
+      for (let i = 0; i < pending.length && active < limit;) {
+        const task = pending[i]!;
+        const busy = perHost.get(task.host) ?? 0;
+        if (busy >= hostLimit) {
+          i++;
+          continue;
+        }
+        pending.splice(i, 1);
+        active++;
+        perHost.set(task.host, busy + 1);
+        task.run().catch(() => undefined).finally(() => {
+          active--;
+          perHost.set(task.host, (perHost.get(task.host) ?? 1) - 1);
+          pump();
+        });
+      }
+      if (active === 0) resolvePromise(pending.splice(0));
+    };
+    options.signal?.addEventListener('abort', pump, { once: true });
+    pump();
+  });
+}

@@ -32,7 +32,7 @@ export async function loadYaml(text: string, file: string): Promise<YamlSource> 
   const doc = Y.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false });
   const first = doc.errors[0];
   if (first) {
-    const line = first.linePos?.[0]?.line;
+    const line = first.linePos?.[0]?.line ?? lines.linePos(first.pos[0]).line;
     throw specError({ file, line }, `not valid YAML: ${first.message.split('\n')[0]}`);
   }
   const isNode = (n: unknown): n is YamlNode => Y.isNode(n);

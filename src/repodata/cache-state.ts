@@ -1,0 +1,170 @@
+/**
+ * The `.info.json` state file in conda's format (RepodataState): keys, types, legacy
+ * aliases and `has_<format>` flags. Parsing never throws on wrong types: it repairs them
+ * the way conda does, so a damaged state only costs a re-download.
+ */
+
+/** `{ value, last_checked }`: whether a format (zst, shards, json) was available when last checked. */
+export interface FormatFlag {
+  value: boolean;
+  /** ISO 8601 UTC with a trailing `Z`, e.g. `2026-11-25T10:00:00.123456Z`. */
+  last_checked: string;
+}
+
+export type FormatName = 'zst' | 'shards' | 'json' | 'jlap';
+
+/**
+ * conda's state file. Nanosecond fields are bigint because they exceed 2^53.
+ * @example { url: 'https://conda.anaconda.org/conda-forge/linux-64', etag: '"abc"', mod: '', cache_control: 'public, max-age=30', mtime_ns: 1795462784620562423n, size: 71, refresh_ns: 1795462784620875482n }
+ */
+export interface RepodataState {
+  /** The subdir URL, credential-free. */
+  url: string;
+  etag: string;
+  /** Last-Modified */
+  mod: string;
+  cache_control: string;
+  /** stat of the data file when it was written. */
+  mtime_ns: bigint;
+  size: number;
+  /** When the cache was last confirmed by a 200 or 304 (0 when never). */
+  refresh_ns: bigint;
+  has_zst?: FormatFlag;
+  has_shards?: FormatFlag;
+  has_json?: FormatFlag;
+  has_jlap?: FormatFlag;
+  /** Keys we do not use (conda's jlap fields, future keys), kept as they were. */
+  extra?: Record<string, unknown>;
+}
+
+/** conda's CHECK_ALTERNATE_FORMAT_INTERVAL. */
+export const CHECK_ALTERNATE_FORMAT_INTERVAL_MS = 7 * 24 * 3600 * 1000;
+
+const STRING_KEYS = ['url', 'etag', 'mod', 'cache_control'] as const;
+const INT_KEYS = ['mtime_ns', 'size', 'refresh_ns'] as const;
+const FORMATS: readonly FormatName[] = ['zst', 'jlap', 'json', 'shards'];
+const KNOWN = new Set<string>([...STRING_KEYS, ...INT_KEYS, ...FORMATS.map((f) => `has_${f}`),
+  '_url', '_etag', '_mod', '_cache_control']);
+
+export function emptyState(url = ''): RepodataState {
+  return { url, etag: '', mod: '', cache_control: '', mtime_ns: 0n, size: 0, refresh_ns: 0n };
+}
+
+export function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/** Exact integer text of a top-level key (JSON.parse would round nanoseconds). */
+function exactInteger(text: string, key: string): bigint | undefined {
+  const m = new RegExp(`"${key}"\\s*:\\s*(-?\\d+)\\s*[,}]`).exec(text);
+  return m?.[1] === undefined ? undefined : BigInt(m[1]);
+}
+
+export interface ParsedState {
+  state: RepodataState;
+  /** What was repaired (wrong types, malformed has_* objects), for a debug log. */
+  warnings: string[];
+}
+
+/**
+ * Parse a state file's text. Throws SyntaxError only when the text is not one JSON object
+ * (conda's JSONDecodeError case, e.g. the JSON written twice); the caller then starts afresh.
+ */
+export function parseState(text: string): ParsedState {
+  const raw: unknown = JSON.parse(text);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SyntaxError('state file is not a JSON object');
+  const obj = raw as Record<string, unknown>;
+  const warnings: string[] = [];
+  const state = emptyState();
+  for (const key of STRING_KEYS) {
+    const value = key in obj ? obj[key] : obj[`_${key}`];
+    if (typeof value === 'string') state[key] = value;
+    else if (value !== undefined) warnings.push(`${key} is not a string`);
+  }
+  for (const key of INT_KEYS) {
+    const value = obj[key];
+    if (typeof value === 'number' && Number.isInteger(value) && value >= 0) {
+      if (key === 'size') state.size = value;
+      else state[key] = exactInteger(text, key) ?? BigInt(value);
+    } else if (value !== undefined) {
+      warnings.push(`${key} is not a non-negative integer`);
+    }
+  }
+  for (const fmt of FORMATS) {
+    const key = `has_${fmt}` as const;
+    if (!(key in obj)) continue;
+    const flag = parseFlag(obj[key]);
+    if (flag) state[key] = flag;
+    else warnings.push(`${key} is malformed; dropped`);
+  }
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(obj)) if (!KNOWN.has(k)) extra[k] = v;
+  if (Object.keys(extra).length > 0) state.extra = extra;
+  return { state, warnings };
+}
+
+function parseFlag(value: unknown): FormatFlag | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { value: v, last_checked: checked } = value as Record<string, unknown>;
+  if (typeof checked !== 'string' || Number.isNaN(Date.parse(checked.replace(/(\.\d{3})\d+/, '$1')))) return undefined;
+  return { value: Boolean(v), last_checked: checked };
+}
+
+/** conda's layout: `json.dumps(state, indent=2)`, known keys first in conda's order. */
+export function serializeState(state: RepodataState): string {
+  const lines: string[] = [];
+  const put = (key: string, json: string): void => {
+    lines.push(`  ${JSON.stringify(key)}: ${json}`);
+  };
+  for (const key of STRING_KEYS) put(key, JSON.stringify(state[key]));
+  put('mtime_ns', state.mtime_ns.toString());
+  put('size', String(state.size));
+  put('refresh_ns', state.refresh_ns.toString());
+  for (const fmt of FORMATS) {
+    const flag = state[`has_${fmt}`];
+    if (flag) put(`has_${fmt}`, `{\n    "last_checked": ${JSON.stringify(flag.last_checked)},\n    "value": ${flag.value}\n  }`);
+  }
+  for (const [k, v] of Object.entries(state.extra ?? {})) {
+    if (!KNOWN.has(k)) put(k, JSON.stringify(v, null, 2).replace(/\n/g, '\n  '));
+  }
+  return `{\n${lines.join(',\n')}\n}`;
+}
+
+/** conda's timestamp form: microseconds, `Z`. */
+export function isoNow(now: number = Date.now()): string {
+  return new Date(now).toISOString().replace(/Z$/, '000Z');
+}
+
+/** conda's has_format: a missing flag means "try it". */
+export function hasFormat(state: RepodataState, fmt: FormatName): { value: boolean; lastChecked?: Date } {
+  const flag = state[`has_${fmt}`];
+  if (!flag) return { value: true };
+  return { value: flag.value, lastChecked: new Date(Date.parse(flag.last_checked.replace(/(\.\d{3})\d+/, '$1'))) };
+}
+
+export function setHasFormat(state: RepodataState, fmt: FormatName, value: boolean, now: number = Date.now()): void {
+  state[`has_${fmt}`] = { value, last_checked: isoNow(now) };
+}
+
+/** conda's should_check_format: true when available, or when the last check is over 7 days old. */
+export function shouldCheckFormat(state: RepodataState, fmt: FormatName, now: number = Date.now()): boolean {
+  const { value, lastChecked } = hasFormat(state, fmt);
+  if (value) return true;
+  return lastChecked === undefined || now - lastChecked.getTime() > CHECK_ALTERNATE_FORMAT_INTERVAL_MS;
+}
+
+/**
+ * The state for a fresh 200: the response's validators (missing ones become ""), the
+ * previous has_* flags, and nothing that described the old content.
+ */
+export function stateFromResponse(url: string, headers: { get(name: string): string | null }, previous?: RepodataState): RepodataState {
+  const state = emptyState(url);
+  state.etag = headers.get('etag') ?? '';
+  state.mod = headers.get('last-modified') ?? '';
+  state.cache_control = headers.get('cache-control') ?? '';
+  for (const fmt of FORMATS) {
+    const flag = previous?.[`has_${fmt}`];
+    if (flag) state[`has_${fmt}`] = { ...flag };
+  }
+  return state;
+}

@@ -1,0 +1,152 @@
+/**
+ * One cached index on disk (conda's RepodataCache): `<key>.json` (or `.msgpack.zst`) plus
+ * `<key>.info.json`. Data is written to `<key>.<4 hex>.tmp` and renamed into place, then the
+ * state is rewritten in place, both under conda's byte-21 lock on the state file. A state whose
+ * mtime_ns/size disagree with the data file is not trusted.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { lockFile, type LockedFile } from '../download/lock.js';
+import type { CachePaths } from './cache-key.js';
+import { emptyState, nowNs, parseState, serializeState, type RepodataState } from './cache-state.js';
+
+export interface CacheOptions {
+  noLock?: boolean;
+  signal?: AbortSignal;
+  lockTimeoutMs?: number;
+  log?: (message: string) => void;
+}
+
+export type CachedData =
+  | { trusted: true; bytes: Buffer }
+  /** `exists`: a data file is there but does not match the state (or is unreadable). */
+  | { trusted: false; exists: boolean };
+
+export class RepodataCache {
+  constructor(readonly paths: CachePaths, readonly options: CacheOptions = {}) {}
+
+  /** The state, or an empty one when the file is missing or not one JSON object (conda's load_state). */
+  async loadState(url: string): Promise<RepodataState> {
+    let text: string;
+    try {
+      text = await readFile(this.paths.state, 'utf8');
+    } catch {
+      return emptyState(url);
+    }
+    try {
+      const { state, warnings } = parseState(text);
+      for (const w of warnings) this.options.log?.(`${this.paths.state}: ${w}`);
+      return state;
+    } catch {
+      if (text.length > 0) this.options.log?.(`JSONDecodeError loading ${this.paths.state}; starting afresh`);
+      return emptyState(url);
+    }
+  }
+
+  /** The data bytes when the file matches the state's mtime_ns and size (read through one fd). */
+  async readData(state: RepodataState): Promise<CachedData> {
+    let handle;
+    try {
+      handle = await open(this.paths.data, 'r');
+    } catch {
+      return { trusted: false, exists: false };
+    }
+    try {
+      const st = await handle.stat({ bigint: true });
+      if (!st.isFile() || st.mtimeNs !== state.mtime_ns || st.size !== BigInt(state.size) || state.size === 0 && state.mtime_ns === 0n) {
+        return { trusted: false, exists: true };
+      }
+      const bytes = await handle.readFile();
+      if (bytes.length !== state.size) return { trusted: false, exists: true };
+      return { trusted: true, bytes };
+    } catch {
+      return { trusted: false, exists: true };
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
+  /** The data file whatever its stat (offline use of a cache whose state does not match). */
+  async readUntrusted(): Promise<Buffer | undefined> {
+    return readFile(this.paths.data).catch(() => undefined);
+  }
+
+  readTemp(tempPath: string): Promise<Buffer> {
+    return readFile(tempPath);
+  }
+
+  async discardTemp(tempPath: string): Promise<void> {
+    await unlink(tempPath).catch(() => undefined);
+  }
+
+  async dataExists(): Promise<boolean> {
+    return stat(this.paths.data).then((s) => s.isFile(), () => false);
+  }
+
+  /** A fresh temp name next to the data file, conda's `<key>.<4 hex>.tmp`. */
+  tempPath(): string {
+    return `${this.paths.base}.${randomBytes(2).toString('hex')}.tmp`;
+  }
+
+  /** Serialises fetches of this index across processes (held over the network transfer). */
+  fetchLock(): Promise<LockedFile> {
+    return lockFile(`${this.paths.base}.fetch.lock`, this.lockOptions());
+  }
+
+  /** Write `text` to a temp file and commit it. */
+  async save(text: string | Buffer, state: RepodataState): Promise<RepodataState> {
+    const temp = this.tempPath();
+    try {
+      await writeFile(temp, text, { flag: 'wx' });
+      return await this.commit(temp, state);
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+  }
+
+  /** Rename a finished temp file onto the data file, then record its stat in the state. */
+  async commit(tempPath: string, state: RepodataState): Promise<RepodataState> {
+    return this.withStateLock(async (lock) => {
+      const st = await stat(tempPath, { bigint: true });
+      const next: RepodataState = { ...state, mtime_ns: st.mtimeNs, size: Number(st.size), refresh_ns: nowNs() };
+      await rename(tempPath, this.paths.data);
+      await writeStateTo(lock, next);
+      return next;
+    });
+  }
+
+  /** A 304 (or a confirmed empty answer): only refresh_ns changes. */
+  async refresh(state: RepodataState): Promise<RepodataState> {
+    return this.writeState({ ...state, refresh_ns: nowNs() });
+  }
+
+  async writeState(state: RepodataState): Promise<RepodataState> {
+    return this.withStateLock(async (lock) => {
+      await writeStateTo(lock, state);
+      return state;
+    });
+  }
+
+  private lockOptions() {
+    return { noLock: this.options.noLock, signal: this.options.signal, timeoutMs: this.options.lockTimeoutMs };
+  }
+
+  private async withStateLock<T>(fn: (lock: LockedFile) => Promise<T>): Promise<T> {
+    const lock = await lockFile(this.paths.state, this.lockOptions());
+    try {
+      return await fn(lock);
+    } finally {
+      await lock.release();
+    }
+  }
+}
+
+/**
+ * conda rewrites the state in place through the handle it locked; renaming a new file over it
+ * would let a conda process waiting on the old inode write into a file nobody reads.
+ */
+async function writeStateTo(lock: LockedFile, state: RepodataState): Promise<void> {
+  const buf = Buffer.from(serializeState(state));
+  await lock.handle.truncate(0);
+  await lock.handle.write(buf, 0, buf.length, 0);
+}

@@ -1,0 +1,17 @@
+/** Channel indexes (repodata) with conda's cache: plain, .zst and sharded (CEP-16). */
+export { fetchRepodata, parseRepodata } from './fetch-repodata.js';
+export { decide } from './freshness.js';
+export type { CacheDecision, DecideInput } from './freshness.js';
+export { fetchShardedSubset, fetchShardIndex, SHARD_INDEX_FN } from './sharded.js';
+export { cacheKey, cachePaths, credentialFreeUrl, defaultCacheDir, subdirUrl } from './cache-key.js';
+export type { CachePaths } from './cache-key.js';
+export {
+  parseState, serializeState, emptyState, hasFormat, setHasFormat, shouldCheckFormat, CHECK_ALTERNATE_FORMAT_INTERVAL_MS,
+} from './cache-state.js';
+export type { RepodataState, FormatFlag, FormatName, ParsedState } from './cache-state.js';
+export { isStale, maxAgeSeconds, secondsLeft, cacheControlMaxAge } from './freshness.js';
+export { UnavailableInvalidChannel } from './errors.js';
+export { dependencyName, parseShard, parseShardIndex, assembleSubset, shardUrl } from './shards.js';
+export type { Shard, ShardIndex, ShardIndexInfo } from './shards.js';
+export { createZstdDecoder, decodeZstd, ZstdDecodeError } from './zst.js';
+export type { CacheResult, FetchRepodataOptions, FetchRepodataResult, Repodata, RepodataRecord } from './types.js';

@@ -1,0 +1,247 @@
+/**
+ * Sharded repodata (CEP-16) fetching: the shard index through the same HTTP cache as
+ * repodata.json (`<key>.msgpack.zst` + `<key>.info.json`, key from `<subdir>/repodata_shards.msgpack.zst`),
+ * shards by sha256 under `<cache>/shards/` (immutable: never revalidated), and the dependency
+ * closure of the wanted names over the platform subdir and noarch, with bounded concurrency.
+ * Returns null when the full repodata must be used instead.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Settings } from '../config/settings.js';
+import { SafeUrl } from '../redact/safe-url.js';
+import type { Session } from '../session/create-session.js';
+import { toGatewayError } from '../session/map-error.js';
+import { cachePaths, credentialFreeUrl, defaultCacheDir, subdirUrl } from './cache-key.js';
+import { RepodataCache } from './cache.js';
+import { emptyState, nowNs, setHasFormat, shouldCheckFormat, stateFromResponse, type RepodataState } from './cache-state.js';
+import { invalidRepodata } from './errors.js';
+import { decide } from './freshness.js';
+import { assembleSubset, parseShard, parseShardIndex, shardDependencies, shardUrl, type Shard, type ShardIndex } from './shards.js';
+import { conditionalHeaders, discard, repodataHttpError, send, type TransferContext } from './transfer.js';
+import type { CacheResult, FetchRepodataOptions, FetchRepodataResult } from './types.js';
+import { decodeZstd, ZstdDecodeError } from './zst.js';
+
+export const SHARD_INDEX_FN = 'repodata_shards.msgpack.zst';
+
+interface ShardOptions extends FetchRepodataOptions {
+  settings: Settings;
+  session: Session;
+}
+
+interface LoadedIndex {
+  subdir: string;
+  indexUrl: string;
+  index: ShardIndex;
+  state: RepodataState;
+  cacheResult: CacheResult;
+  path: string;
+}
+
+/** Thrown inside to mean "use the full repodata instead". */
+class NoShards extends Error {}
+
+function isNoShardsStatus(status: number): boolean {
+  return status === 404 || status === 501;
+}
+
+async function decodeIndex(bytes: Uint8Array, url: string): Promise<ShardIndex> {
+  let decoded: Uint8Array;
+  try {
+    decoded = await decodeZstd(bytes);
+  } catch (err) {
+    throw invalidRepodata('shard index', url, err instanceof ZstdDecodeError ? err.message : String(err), err);
+  }
+  return parseShardIndex(decoded, url);
+}
+
+/** The shard index of one subdir through the HTTP cache; null when the channel has none. */
+export async function fetchShardIndex(channelUrl: string, subdir: string, opts: ShardOptions): Promise<LoadedIndex | null> {
+  const { settings } = opts;
+  const url = subdirUrl(channelUrl, subdir);
+  const indexUrl = `${url}/${SHARD_INDEX_FN}`;
+  const cleanUrl = credentialFreeUrl(url);
+  const cacheDir = opts.cacheDir ?? defaultCacheDir(settings);
+  const paths = cachePaths(cacheDir, cleanUrl, SHARD_INDEX_FN);
+  const log = opts.log ?? (() => undefined);
+  const cache = new RepodataCache(paths, { noLock: settings.noLock, signal: opts.signal, lockTimeoutMs: opts.lockTimeoutMs, log });
+  const isFile = url.startsWith('file:');
+  const networkAllowed = isFile || !(settings.offline || settings.useIndexCache);
+  const loaded = (index: ShardIndex, state: RepodataState, cacheResult: CacheResult): LoadedIndex =>
+    ({ subdir, indexUrl, index, state, cacheResult, path: paths.data });
+
+  await mkdir(cacheDir, { recursive: true });
+  const attempt = async (lockHeld: boolean): Promise<LoadedIndex | null | undefined> => {
+    const state = await cache.loadState(cleanUrl);
+    const data = await cache.readData(state);
+    if (!data.trusted && !shouldCheckFormat(state, 'shards')) return null;
+    const decision = decide({ state, hasData: data.trusted, settings, isFile, nowNs: nowNs() });
+    if (decision.action === 'empty') return null;
+    if (decision.action === 'use-cache' && data.trusted) {
+      try {
+        return loaded(await decodeIndex(data.bytes, indexUrl), state, decision.cacheResult);
+      } catch (err) {
+        if (!networkAllowed) throw err;
+      }
+    }
+    if (!networkAllowed) return null;
+    if (!lockHeld) return undefined;
+    const ctx: TransferContext = { url, cleanUrl, channelUrl, subdir, session: opts.session, settings, signal: opts.signal, log };
+    const res = await send(ctx, indexUrl, conditionalHeaders(state, data.trusted));
+    if (res.status === 304 && data.trusted) {
+      await discard(res);
+      return loaded(await decodeIndex(data.bytes, indexUrl), await cache.refresh(state), 'revalidated');
+    }
+    if (isNoShardsStatus(res.status)) {
+      await discard(res);
+      const none = emptyState(cleanUrl);
+      setHasFormat(none, 'shards', false);
+      await cache.writeState({ ...none, refresh_ns: nowNs() });
+      log(`${SafeUrl.from(indexUrl).toString()}: no sharded repodata (HTTP ${res.status}); using repodata.json`);
+      return null;
+    }
+    if (!res.ok) throw await repodataHttpError(ctx, res, SHARD_INDEX_FN);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const index = await decodeIndex(bytes, indexUrl);
+    const next = stateFromResponse(cleanUrl, res.headers, state);
+    setHasFormat(next, 'shards', true);
+    const saved = await cache.save(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), next);
+    return loaded(index, saved, data.trusted ? 'updated' : 'miss');
+  };
+
+  const quick = await attempt(false);
+  if (quick !== undefined) return quick;
+  const lock = await cache.fetchLock();
+  try {
+    return (await attempt(true)) ?? null;
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Run `fn` over `items` with at most `limit` at once. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** One shard by hash: from `<cache>/shards/<hex>.msgpack.zst` when present and intact, else downloaded and checked. */
+async function loadShard(url: string, hex: string, shardDir: string, opts: ShardOptions): Promise<{ shard: Shard; downloaded: boolean }> {
+  const path = join(shardDir, `${hex}.msgpack.zst`);
+  const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+  const cached = await readFile(path).catch(() => undefined);
+  if (cached && sha(cached) === hex) return { shard: await decodeShard(cached, url), downloaded: false };
+  if (opts.settings.offline && !url.startsWith('file:')) throw new NoShards('offline and shard not cached');
+  let res;
+  try {
+    res = await opts.session.fetch(url, { signal: opts.signal });
+  } catch (err) {
+    throw toGatewayError(err, { url, channelAlias: opts.settings.channelAlias });
+  }
+  if (isNoShardsStatus(res.status)) {
+    await discard(res);
+    throw new NoShards(`shard host answered ${res.status}`);
+  }
+  if (!res.ok) {
+    const { httpErrorFromResponse } = await import('../errors/http-error.js');
+    throw await httpErrorFromResponse(res, { url, channelAlias: opts.settings.channelAlias });
+  }
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (bytes.length === 0) throw invalidRepodata('shard', url, 'the response is empty');
+  const actual = sha(bytes);
+  if (actual !== hex) throw invalidRepodata('shard', url, `its sha256 is ${actual}, not the ${hex} that names it`);
+  const shard = await decodeShard(bytes, url);
+  const temp = `${path}.${process.pid}.${Math.random().toString(16).slice(2, 8)}.tmp`;
+  try {
+    await writeFile(temp, bytes, { flag: 'wx' });
+    await rename(temp, path);
+  } finally {
+    await unlink(temp).catch(() => undefined);
+  }
+  return { shard, downloaded: true };
+}
+
+async function decodeShard(bytes: Uint8Array, url: string): Promise<Shard> {
+  let decoded: Uint8Array;
+  try {
+    decoded = await decodeZstd(bytes);
+  } catch (err) {
+    throw invalidRepodata('shard', url, (err as Error).message, err);
+  }
+  return parseShard(decoded, url);
+}
+
+/**
+ * The subsets of `subdirs` (normally the platform subdir and noarch) holding `packages` and
+ * everything their `depends` reach. Null when a subdir has no shard index or the shard host
+ * answers 404/501: then the caller uses the full repodata.
+ */
+export async function fetchShardedSubset(channelUrl: string, subdirs: readonly string[], packages: readonly string[],
+  opts: ShardOptions): Promise<Map<string, FetchRepodataResult> | null> {
+  const { settings } = opts;
+  const cacheDir = opts.cacheDir ?? defaultCacheDir(settings);
+  const shardDir = join(cacheDir, 'shards');
+  const log = opts.log ?? (() => undefined);
+  try {
+    const indexes = await Promise.all(subdirs.map((s) => fetchShardIndex(channelUrl, s, opts)));
+    if (indexes.some((i) => i === null)) return null;
+    const loadedIndexes = indexes as LoadedIndex[];
+    await mkdir(shardDir, { recursive: true });
+    const limit = Math.max(1, settings.repodataThreads || settings.defaultThreads || 8);
+    const shardsBySubdir = new Map<string, Shard[]>(loadedIndexes.map((i) => [i.subdir, []]));
+    const pending = new Map<string, Promise<{ shard: Shard; downloaded: boolean }>>();
+    const visited = new Set<string>();
+    let downloaded = 0;
+    let used = 0;
+    let wave = [...new Set(packages.map((p) => p.trim().toLowerCase()).filter(Boolean))];
+    while (wave.length > 0) {
+      for (const name of wave) visited.add(name);
+      const jobs = wave.flatMap((name) => loadedIndexes.flatMap((idx) => {
+        const hex = idx.index.shards.get(name);
+        return hex ? [{ idx, hex }] : [];
+      }));
+      const results = await mapLimit(jobs, limit, async ({ idx, hex }) => {
+        const url = shardUrl(idx.indexUrl, idx.index.info, hex);
+        let job = pending.get(url);
+        if (!job) {
+          job = loadShard(url, hex, shardDir, opts);
+          pending.set(url, job);
+        }
+        return { idx, ...(await job) };
+      });
+      const next = new Set<string>();
+      for (const { idx, shard, downloaded: fresh } of results) {
+        shardsBySubdir.get(idx.subdir)!.push(shard);
+        used++;
+        if (fresh) downloaded++;
+        for (const dep of shardDependencies(shard)) if (!visited.has(dep)) next.add(dep);
+      }
+      wave = [...next];
+    }
+    log(`${channelUrl}: ${visited.size} names, ${used} shards (${downloaded} downloaded)`);
+    const out = new Map<string, FetchRepodataResult>();
+    for (const idx of loadedIndexes) {
+      out.set(idx.subdir, {
+        repodata: assembleSubset(idx.subdir, idx.index.info, shardsBySubdir.get(idx.subdir)!),
+        state: idx.state, cacheResult: idx.cacheResult, url: new SafeUrl(subdirUrl(channelUrl, idx.subdir)),
+        cachePath: idx.path, source: 'shards',
+        shards: { names: visited.size, shards: shardsBySubdir.get(idx.subdir)!.length, downloaded },
+      });
+    }
+    return out;
+  } catch (err) {
+    if (err instanceof NoShards) {
+      log(`${SafeUrl.from(channelUrl).toString()}: ${err.message}; using repodata.json`);
+      return null;
+    }
+    throw toGatewayError(err, { url: channelUrl, channelAlias: settings.channelAlias });
+  }
+}

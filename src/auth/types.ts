@@ -27,7 +27,8 @@ export interface AuthHandlerSpec {
 export type Credentials =
   | { readonly kind: 'basic'; readonly username: string; readonly password: string; readonly source: string }
   | { readonly kind: 'bearer'; readonly token: string; readonly source: string }
-  | { readonly kind: 'conda-token'; readonly token: string; readonly source: string }
+  /** Goes into the path as `/t/<token>` after `pathPrefix` (default: at the start of the path). */
+  | { readonly kind: 'conda-token'; readonly token: string; readonly source: string; readonly pathPrefix?: string }
   | { readonly kind: 's3'; readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string; readonly source: string };
 
 /** A place credentials come from (.netrc, a credentials file, a token directory). */

@@ -10,10 +10,13 @@ import { maskUrl } from '../redact/safe-url.js';
 import { SafeUrl } from '../redact/safe-url.js';
 import { sleep as defaultSleep } from '../util/sleep.js';
 import { AdapterSet } from '../adapters/registry.js';
-import type { AuthHandler, CredentialSource } from '../auth/types.js';
+import type { AuthHandler, AuthHandlerSpec, CredentialSource } from '../auth/types.js';
 import { defaultCredentialSources } from '../auth/credential-sources.js';
+import { selectAuthHandlerName } from '../auth/select-handler.js';
+import { channelNameFromUrl } from '../config/channels.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 import { DispatcherPool } from './dispatchers.js';
-import { compose } from './pipeline.js';
+import { compose, withRequest } from './pipeline.js';
 import { offlineMiddleware } from './middleware/offline.js';
 import { retryMiddleware } from './middleware/retry.js';
 import { redirectMiddleware } from './middleware/redirect.js';
@@ -38,8 +41,27 @@ export interface SessionOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   onRetry?: (event: RetryEvent) => void;
   log?: DebugLog;
-  /** Extra header middleware (plugins' session/request headers), run after the defaults. */
+  /** Extra header middleware, run after the defaults. */
   headerMiddleware?: readonly Middleware[];
+  /** Plugins: their session/request headers are sent on http(s); getSession takes auth handlers from them. */
+  plugins?: PluginRegistry;
+}
+
+/**
+ * conda's plugin headers (prepare_request): session headers, then request headers, then
+ * the caller's own; they go under the caller's headers and over the defaults (User-Agent…).
+ */
+function pluginHeadersMiddleware(plugins: PluginRegistry): Middleware {
+  return (req, _ctx, next) => {
+    if (!/^https?:$/.test(req.url.protocol)) return next(req);
+    const host = req.url.host;
+    const extra = { ...plugins.sessionHeaders(host), ...plugins.requestHeaders(host, req.url.pathname) };
+    const names = Object.keys(extra).filter((name) => !req.headers.has(name));
+    if (!names.length) return next(req);
+    const headers = withRequest(req, {}).headers;
+    for (const name of names) headers.set(name, extra[name] as string);
+    return next(withRequest(req, { headers }));
+  };
 }
 
 export interface FetchInit {
@@ -77,6 +99,7 @@ export function createSession(options: SessionOptions = {}): Session {
     redirectMiddleware,
     urlAuthMiddleware,
     createAuthMiddleware(options.authHandler, options.credentialSources ?? defaultCredentialSources(settings)),
+    ...(options.plugins ? [pluginHeadersMiddleware(options.plugins)] : []),
     headersMiddleware,
     ...(options.headerMiddleware ?? []),
   ];
@@ -114,20 +137,39 @@ export function createSession(options: SessionOptions = {}): Session {
 const sessionCache = new WeakMap<Settings, Map<string, Session>>();
 
 /**
- * conda's get_session: one session per settings object and auth key, reused across calls.
- * Call `closeSessions(settings)` when done to release pooled connections.
+ * conda's get_session: the channel's `channel_settings` entry (exact channel name, or a
+ * same-scheme fnmatch of netloc + path; the last match wins) names an auth handler from
+ * `plugins`; with one, the session is `handler::channel` and the default credential
+ * sources are not used (conda's CondaHttpAuth is replaced). An unknown handler name falls
+ * back to the default session, as in conda, and says so in the log. Sessions are reused
+ * per settings object and key; `closeSessions(settings)` releases them.
  */
 export function getSession(url: string | URL, options: SessionOptions & { settings: Settings }): Session {
-  parseRequestUrl(url);
-  const key = options.channelName && options.authHandler ? `handler::${options.channelName}` : 'default';
-  let byKey = sessionCache.get(options.settings);
+  const parsed = parseRequestUrl(url);
+  const settings = options.settings;
+  const channelName = options.channelName ?? channelNameFromUrl(parsed, settings);
+  let spec: AuthHandlerSpec | undefined;
+  if (!options.authHandler && channelName !== undefined) {
+    const handlerName = selectAuthHandlerName(parsed, channelName, settings.channelSettings);
+    spec = handlerName ? options.plugins?.getAuthHandler(handlerName) : undefined;
+    if (handlerName && !spec) {
+      options.log?.(`channel_settings names auth handler '${handlerName}' for ${channelName}, but no plugin provides it: using default auth`);
+    }
+  }
+  const key = options.authHandler ? `handler::${channelName ?? ''}`
+    : spec ? `${spec.name.trim().toLowerCase()}::${channelName ?? ''}` : 'default';
+  let byKey = sessionCache.get(settings);
   if (!byKey) {
     byKey = new Map();
-    sessionCache.set(options.settings, byKey);
+    sessionCache.set(settings, byKey);
   }
   let session = byKey.get(key);
   if (!session) {
-    session = createSession(options);
+    const authHandler = options.authHandler ?? spec?.create(channelName as string);
+    session = createSession({
+      ...options, authHandler, channelName: authHandler ? channelName : options.channelName,
+      credentialSources: options.credentialSources ?? (authHandler ? [] : undefined),
+    });
     byKey.set(key, session);
   }
   return session;

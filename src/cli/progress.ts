@@ -92,10 +92,10 @@ export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<
   const { MultiBar, Presets } = (await import('cli-progress')).default;
   const started = performance.now();
   const width = Math.max(30, Math.min(io.stderr.columns ?? 100, 140));
-  const labelWidth = Math.max(12, width - 70);
+  const labelWidth = Math.max(16, Math.min(40, width - 62));
   const multi = new MultiBar({
     stream: io.stderr as NodeJS.WritableStream,
-    hideCursor: true, barsize: 24, fps: 8, clearOnComplete: false, autopadding: true, forceRedraw: false,
+    hideCursor: true, barsize: 20, fps: 8, clearOnComplete: false, autopadding: true, forceRedraw: false,
     format: ' {label} |{bar}| {percentage}% {done}/{size} {extra}',
   }, Presets.shades_classic);
   const items = new Map<string, { bar: ReturnType<typeof multi.create>; bytes: number; total: number; label: string }>();
@@ -104,16 +104,25 @@ export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<
   let finished = 0;
   let finishedBytes = 0;
   const overall = multi.create(1, 0, { label: 'total'.padEnd(labelWidth), done: '0 B', size: '?', extra: '' });
+  // Explicit files carry no sizes: then the overall bar counts packages, not bytes.
   const redraw = (): void => {
     const active = [...items.values()].reduce((n, i) => n + i.bytes, 0);
     const bytes = finishedBytes + active;
     const secs = Math.max((performance.now() - started) / 1000, 0.001);
     const rate = bytes / secs;
-    const eta = totalBytes > bytes && rate > 0 ? (totalBytes - bytes) / rate : 0;
-    overall.setTotal(Math.max(totalBytes, bytes, 1));
-    overall.update(bytes, {
-      label: `${finished}/${packages} packages`.padEnd(labelWidth), done: formatBytes(bytes), size: formatBytes(totalBytes),
-      extra: `${formatBytes(rate)}/s ETA ${formatDuration(eta)}`,
+    let eta: number;
+    if (totalBytes > 0) {
+      eta = totalBytes > bytes && rate > 0 ? (totalBytes - bytes) / rate : 0;
+      overall.setTotal(Math.max(totalBytes, bytes, 1));
+      overall.update(bytes, {});
+    } else {
+      eta = finished > 0 ? (secs / finished) * (packages - finished) : NaN;
+      overall.setTotal(Math.max(packages, 1));
+      overall.update(finished, {});
+    }
+    overall.update({
+      label: `${finished}/${packages} packages`.padEnd(labelWidth), done: formatBytes(bytes),
+      size: totalBytes > 0 ? formatBytes(totalBytes) : '?', extra: `${formatBytes(rate)}/s ETA ${formatDuration(eta)}`,
     });
   };
   const short = (label: string): string => (label.length > labelWidth ? `${label.slice(0, labelWidth - 1)}…` : label.padEnd(labelWidth));

@@ -11,6 +11,9 @@ type Loader = () => Promise<AdapterFactory>;
 const LOADERS: Record<string, Loader> = {
   'http:': async () => (await import('./http/index.js')).createHttpAdapter,
   'https:': async () => (await import('./http/index.js')).createHttpAdapter,
+  'file:': async () => (await import('./localfs/index.js')).createLocalFsAdapter,
+  'ftp:': async () => (await import('./ftp/index.js')).createFtpAdapter,
+  's3:': async () => (await import('./s3/index.js')).createS3Adapter,
 };
 
 /** Schemes with an adapter, e.g. for error messages. */

@@ -1,0 +1,176 @@
+/**
+ * s3:// adapter on the AWS SDK v3 (loaded on the first s3 URL): GetObject/HeadObject
+ * streamed into a Response with Content-Type, Content-Length, Last-Modified and ETag;
+ * Range (with If-Range as If-Match / If-Unmodified-Since) → 206; service errors as HTTP
+ * statuses; the SDK's HTTP goes through the session's dispatcher.
+ */
+import type { Readable } from 'node:stream';
+import { Headers, Response } from 'undici';
+import type { GetObjectCommandInput, HeadObjectCommandInput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { CondaDependencyError, CondaValueError, ConfigError } from '../../errors/classes.js';
+import { maskUrl } from '../../redact/safe-url.js';
+import { redactText } from '../../redact/redact-text.js';
+import type { GatewayRequest } from '../../session/types.js';
+import { jsonResponse, responseFromNode } from '../response.js';
+import type { Adapter, AdapterDeps } from '../types.js';
+import { decodedPath } from '../url-path.js';
+import { s3Secrets, s3SettingsFrom, type S3Settings } from './config.js';
+import { isMissingCredentials, s3Failure } from './errors.js';
+import { createUndiciRequestHandler } from './request-handler.js';
+
+type Sdk = typeof import('@aws-sdk/client-s3');
+
+/** Bucket and key of an s3:// URL, or a CG_INVALID_ARGUMENT error. */
+export function s3Target(url: URL): { bucket: string; key: string } {
+  let bucket: string;
+  try {
+    bucket = decodeURIComponent(url.hostname);
+  } catch {
+    bucket = '';
+  }
+  if (!bucket) {
+    throw new CondaValueError(`'${maskUrl(url)}' has no bucket.`, { url, hint: 'Write s3://bucket/path/to/file.' });
+  }
+  const key = decodedPath(url).replace(/^\//, '');
+  if (!key || key.endsWith('/')) {
+    throw new CondaValueError(`'${maskUrl(url)}' names a bucket or a prefix, not an object.`, {
+      url, hint: 'Name an object, e.g. s3://bucket/channel/noarch/repodata.json.',
+    });
+  }
+  return { bucket, key };
+}
+
+async function loadSdk(): Promise<Sdk> {
+  let sdk: Sdk;
+  try {
+    sdk = await import('@aws-sdk/client-s3');
+  } catch (err) {
+    // conda: "boto3 is required for S3 channels. Please install with `conda install boto3`"
+    throw new CondaDependencyError(
+      '@aws-sdk/client-s3 is required for S3 channels. Please install it with `npm install @aws-sdk/client-s3`.', { cause: err });
+  }
+  try {
+    // Without touching process.env: the SDK's Node-version notice is not our users' concern.
+    const core = await import('@aws-sdk/core/client');
+    core.state.warningEmitted = true;
+  } catch { /* an SDK without this notice */ }
+  return sdk;
+}
+
+function headersOf(out: {
+  ContentType?: string; ContentLength?: number; LastModified?: Date; ETag?: string; ContentRange?: string; AcceptRanges?: string;
+}): Headers {
+  const headers = new Headers({ 'content-type': out.ContentType || 'text/plain' });
+  if (out.ContentLength !== undefined) headers.set('content-length', String(out.ContentLength));
+  if (out.LastModified) headers.set('last-modified', out.LastModified.toUTCString());
+  if (out.ETag) headers.set('etag', out.ETag);
+  if (out.ContentRange) headers.set('content-range', out.ContentRange);
+  headers.set('accept-ranges', out.AcceptRanges || 'bytes');
+  return headers;
+}
+
+export async function createS3Adapter(deps: AdapterDeps): Promise<Adapter> {
+  const sdk = await loadSdk();
+  const s3: S3Settings = await s3SettingsFrom(deps.settings.env, deps.settings.homeDir);
+  const secrets = s3Secrets(s3);
+  deps.log(`s3: region ${s3.region} (${s3.regionSource})${s3.endpoint ? `, endpoint ${maskUrl(s3.endpoint)}` : ''}` +
+    `, credentials from ${s3.credentials ? 'AWS_ACCESS_KEY_ID' : s3.profile ? `profile ${s3.profile}` : 'the AWS default chain'}`);
+  const config: S3ClientConfig = {
+    region: s3.region,
+    followRegionRedirects: true,
+    // Our retry middleware decides; SDK retries would multiply attempts.
+    maxAttempts: 1,
+    // download() verifies sha256/md5 itself; skip the SDK's checksum stream wrapper.
+    responseChecksumValidation: 'WHEN_REQUIRED',
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    requestHandler: createUndiciRequestHandler(deps.dispatchers) as unknown as S3ClientConfig['requestHandler'],
+    ...(s3.endpoint ? { endpoint: s3.endpoint, forcePathStyle: s3.forcePathStyle } : {}),
+    ...(s3.credentials ? { credentials: s3.credentials } : {}),
+    ...(s3.profile ? { profile: s3.profile } : {}),
+  };
+  const client: S3Client = new sdk.S3Client(config);
+
+  function failureResponse(req: GatewayRequest, err: unknown): Response | undefined {
+    const failure = s3Failure(err);
+    if (!failure) return undefined;
+    if (req.method === 'HEAD' || failure.status === 304) {
+      return new Response(null, { status: failure.status, statusText: failure.statusText });
+    }
+    // conda's S3Adapter body shape.
+    return jsonResponse(failure.status, {
+      error: 'error downloading file from s3', path: maskUrl(req.url),
+      exception: redactText(`${failure.name}('${failure.message}')`, secrets),
+    }, failure.statusText);
+  }
+
+  function credentialsError(req: GatewayRequest, err: unknown): ConfigError {
+    return new ConfigError(`No AWS credentials found for '${maskUrl(req.url)}'.`, {
+      code: 'CG_CREDENTIALS_INVALID', url: req.url, cause: err, secrets,
+      hint: 'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials, or run on a host with an instance role.',
+    });
+  }
+
+  async function head(req: GatewayRequest, input: HeadObjectCommandInput): Promise<Response> {
+    const out = await client.send(new sdk.HeadObjectCommand(input), { abortSignal: req.signal });
+    return responseFromNode(null, { status: 200, statusText: 'OK', headers: headersOf(out) });
+  }
+
+  async function get(req: GatewayRequest, input: GetObjectCommandInput): Promise<Response> {
+    const out = await client.send(new sdk.GetObjectCommand(input), { abortSignal: req.signal });
+    const status = out.$metadata.httpStatusCode ?? (out.ContentRange ? 206 : 200);
+    return responseFromNode((out.Body as Readable | undefined) ?? null, {
+      status, statusText: status === 206 ? 'Partial Content' : 'OK', headers: headersOf(out),
+    });
+  }
+
+  /** A 416 with the object's size, so download() can tell "already complete" from "changed". */
+  async function unsatisfiable(req: GatewayRequest, input: { Bucket: string; Key: string }): Promise<Response> {
+    const headers = new Headers({ 'content-length': '0' });
+    try {
+      const out = await client.send(new sdk.HeadObjectCommand(input), { abortSignal: req.signal });
+      if (out.ContentLength !== undefined) headers.set('content-range', `bytes */${out.ContentLength}`);
+    } catch { /* without the size, download() restarts from zero */ }
+    return new Response(null, { status: 416, statusText: 'Range Not Satisfiable', headers });
+  }
+
+  return {
+    schemes: ['s3:'],
+    async send(req) {
+      req.signal?.throwIfAborted();
+      const { bucket, key } = s3Target(req.url);
+      const base = { Bucket: bucket, Key: key };
+      const conditional: { IfNoneMatch?: string; IfModifiedSince?: Date } = {};
+      const inm = req.headers.get('if-none-match');
+      const ims = req.headers.get('if-modified-since');
+      if (inm) conditional.IfNoneMatch = inm;
+      else if (ims && Number.isFinite(Date.parse(ims))) conditional.IfModifiedSince = new Date(ims);
+      try {
+        if (req.method === 'HEAD') return await head(req, { ...base, ...conditional });
+        const range = req.headers.get('range') ?? undefined;
+        const ifRange = req.headers.get('if-range')?.trim();
+        if (!range) return await get(req, { ...base, ...conditional });
+        // S3 has no If-Range: ask for the range only while the object is unchanged, else all of it.
+        const guard: { IfMatch?: string; IfUnmodifiedSince?: Date } = {};
+        if (ifRange?.startsWith('"')) guard.IfMatch = ifRange;
+        else if (ifRange && Number.isFinite(Date.parse(ifRange))) guard.IfUnmodifiedSince = new Date(ifRange);
+        else if (ifRange) return await get(req, { ...base, ...conditional });
+        try {
+          return await get(req, { ...base, ...conditional, ...guard, Range: range });
+        } catch (err) {
+          const failure = s3Failure(err);
+          if (failure?.status === 412 && (guard.IfMatch || guard.IfUnmodifiedSince)) return await get(req, { ...base, ...conditional });
+          if (failure?.status === 416) return await unsatisfiable(req, base);
+          throw err;
+        }
+      } catch (err) {
+        const response = failureResponse(req, err);
+        if (response) return response;
+        if (isMissingCredentials(err)) throw credentialsError(req, err);
+        throw err;
+      }
+    },
+    async close() {
+      client.destroy();
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * Turn the path of a file://, ftp:// or s3:// URL into the name the transport uses:
+ * percent-decoded, refused when it hides `.`/`..` segments, an encoded `/`, or control
+ * characters (CR/LF would inject FTP commands), so a URL never escapes where it points.
+ */
+import { CondaValueError } from '../errors/classes.js';
+import { maskUrl } from '../redact/safe-url.js';
+
+/** The decoded path of `url` (leading `/` kept), or a CG_INVALID_ARGUMENT error naming the masked URL. */
+export function decodedPath(url: URL): string {
+  const bad = (why: string): never => {
+    throw new CondaValueError(`Invalid path in '${maskUrl(url)}': ${why}.`, {
+      url, hint: 'Give the plain path of a file, without `..` segments, encoded slashes or control characters.',
+    });
+  };
+  const segments = url.pathname.split('/');
+  const decoded = segments.map((segment) => {
+    let text: string;
+    try {
+      text = decodeURIComponent(segment);
+    } catch {
+      return bad('malformed percent-encoding');
+    }
+    if (text.includes('/') || text.includes('\\')) bad('an encoded path separator');
+    if (text === '.' || text === '..') bad('a `.` or `..` segment');
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(text)) bad('a control character');
+    return text;
+  });
+  return decoded.join('/');
+}

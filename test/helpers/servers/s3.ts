@@ -1,0 +1,179 @@
+/**
+ * A real S3-compatible server for tests: moto (python3 -m moto's threaded server, with
+ * SigV4 checking switched on after seeding) on 127.0.0.1:0, one bucket, an IAM user with
+ * its access key, and a TCP forwarder in front that counts connections and can cut the
+ * next response after some bytes.
+ */
+import { spawn } from 'node:child_process';
+import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import type { TestContext } from 'node:test';
+
+export interface S3TestServer {
+  /** The forwarder's URL: give it to AWS_ENDPOINT_URL. */
+  endpoint: string;
+  /** moto itself, bypassing the forwarder (for seeding). */
+  directEndpoint: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** Connections accepted by the forwarder. */
+  readonly connections: number;
+  /** Environment for a session: keys, region and endpoint. */
+  env(extra?: Record<string, string>): Record<string, string>;
+  putObject(key: string, body: Buffer | string, contentType?: string): Promise<void>;
+  /** Cut the next server→client bytes after `afterBytes` (headers included). */
+  cutNextResponse(afterBytes: number): void;
+  close(): Promise<void>;
+}
+
+// Seeding takes 4 unauthenticated calls; after them moto checks every signature.
+const MOTO_SCRIPT = `
+import json, os, sys
+os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "4"
+from moto.server import ThreadedMotoServer
+import boto3
+srv = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+srv.start()
+host, port = srv.get_host_and_port()
+ep = "http://127.0.0.1:%d" % port
+kw = dict(region_name="us-east-1", endpoint_url=ep, aws_access_key_id="seed", aws_secret_access_key="seed")
+iam = boto3.client("iam", **kw)
+iam.create_user(UserName="conda")
+iam.put_user_policy(UserName="conda", PolicyName="all", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}))
+k = iam.create_access_key(UserName="conda")["AccessKey"]
+boto3.client("s3", **kw).create_bucket(Bucket=sys.argv[1])
+print(json.dumps({"port": port, "accessKeyId": k["AccessKeyId"], "secretAccessKey": k["SecretAccessKey"]}), flush=True)
+sys.stdin.read()
+srv.stop()
+`;
+
+interface MotoReady {
+  port: number;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+async function startMoto(bucket: string): Promise<{ ready: MotoReady; stop: () => Promise<void> }> {
+  const child = spawn('python3', ['-c', MOTO_SCRIPT, bucket], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = await new Promise<MotoReady>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`moto did not start within 20 s:\n${stderr}`)), 20_000);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`S3 tests need python3 with moto (python3 -m moto.server); spawning python3 failed: ${err.message}`));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`S3 tests need python3 with moto and boto3 (python3 -m moto.server); it exited with ${code}:\n${stderr}`));
+    });
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      clearTimeout(timer);
+      try {
+        resolve(JSON.parse(line) as MotoReady);
+      } catch {
+        reject(new Error(`unexpected output from moto: ${line}\n${stderr}`));
+      }
+    });
+  });
+  const stop = async (): Promise<void> => {
+    child.stdin.end();
+    const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(killer);
+  };
+  return { ready, stop };
+}
+
+export async function startS3Server(t: TestContext | undefined, bucket = 'conda-channel'): Promise<S3TestServer> {
+  const { ready, stop } = await startMoto(bucket);
+  const state = { connections: 0, cutAfter: undefined as number | undefined };
+  const sockets = new Set<Socket>();
+  const forwarder = createServer((client) => {
+    state.connections++;
+    const upstream = createConnection({ host: '127.0.0.1', port: ready.port });
+    sockets.add(client);
+    sockets.add(upstream);
+    client.on('close', () => {
+      sockets.delete(client);
+      upstream.destroy();
+    });
+    upstream.on('close', () => {
+      sockets.delete(upstream);
+      client.destroy();
+    });
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+    client.pipe(upstream);
+    let sent = 0;
+    let cut: number | undefined;
+    upstream.on('data', (chunk: Buffer) => {
+      if (cut === undefined && state.cutAfter !== undefined) {
+        cut = state.cutAfter;
+        state.cutAfter = undefined;
+      }
+      if (cut === undefined) {
+        client.write(chunk);
+        return;
+      }
+      const room = cut - sent;
+      if (room > 0) client.write(chunk.subarray(0, room));
+      sent += chunk.length;
+      if (sent >= cut) {
+        client.end(() => client.destroy());
+        upstream.destroy();
+      }
+    });
+  });
+  await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', resolve));
+  const port = (forwarder.address() as AddressInfo).port;
+  const directEndpoint = `http://127.0.0.1:${ready.port}`;
+
+  const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
+  const seeder = new S3Client({
+    region: 'us-east-1', endpoint: directEndpoint, forcePathStyle: true, maxAttempts: 1,
+    credentials: { accessKeyId: ready.accessKeyId, secretAccessKey: ready.secretAccessKey },
+  });
+
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    seeder.destroy();
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => forwarder.close(() => resolve()));
+    await stop();
+  };
+  t?.after(close);
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    directEndpoint,
+    bucket,
+    accessKeyId: ready.accessKeyId,
+    secretAccessKey: ready.secretAccessKey,
+    get connections() {
+      return state.connections;
+    },
+    env(extra = {}) {
+      return {
+        AWS_ACCESS_KEY_ID: ready.accessKeyId, AWS_SECRET_ACCESS_KEY: ready.secretAccessKey,
+        AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_REGION: 'us-east-1', ...extra,
+      };
+    },
+    async putObject(key, body, contentType) {
+      await seeder.send(new PutObjectCommand({
+        Bucket: bucket, Key: key, Body: typeof body === 'string' ? Buffer.from(body) : body,
+        ...(contentType ? { ContentType: contentType } : {}),
+      }));
+    },
+    cutNextResponse(afterBytes) {
+      state.cutAfter = afterBytes;
+    },
+    close,
+  };
+}

@@ -119,17 +119,26 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
   }
 }
 
-/** Run `fn` over `items` with at most `limit` at once. */
+/**
+ * Run `fn` over `items` with at most `limit` at once. After a failure no new item starts,
+ * and the first error is thrown only once the running ones have settled (no write outlives the call).
+ */
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (next < items.length) {
+    while (next < items.length && !failure) {
       const i = next++;
-      out[i] = await fn(items[i]!);
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.error;
   return out;
 }
 

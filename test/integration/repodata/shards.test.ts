@@ -110,7 +110,7 @@ test('a shard whose bytes do not match its hash is an error and is not cached', 
   server.setFiles('linux-64', files);
   await assert.rejects(fetch(['numpy', 'python', 'libdemo', 'unrelated']), (err: unknown) =>
     isGatewayError(err) && err.code === 'CG_REPODATA_INVALID' && /does not match|not the [0-9a-f]{64} that names it/.test(err.message));
-  const cached = await readdir(join(cacheDir, 'shards')).catch(() => []);
+  const cached: string[] = await readdir(join(cacheDir, 'shards')).catch(() => []);
   assert.ok(!cached.includes(shardPath!.slice('shards/'.length)));
   assert.deepEqual(cached.filter((f) => f.endsWith('.tmp')), []);
 });

@@ -6,7 +6,7 @@
  */
 import { inspect } from 'node:util';
 import { ERROR_CODES, type ErrorCode, type ErrorFamily } from './codes.js';
-import { SafeUrl } from '../redact/safe-url.js';
+import { SafeUrl, maskUrl } from '../redact/safe-url.js';
 import { redactText } from '../redact/redact-text.js';
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -109,6 +109,12 @@ function maskCause(cause: unknown, secrets: readonly string[], depth = 0): unkno
   try {
     cause.message = redactText(cause.message, secrets);
     if (cause.stack) cause.stack = redactText(cause.stack, secrets);
+    // Node's own errors keep the raw input on the object (ERR_INVALID_URL's `input`), shown by inspect.
+    for (const [key, value] of Object.entries(cause)) {
+      if (typeof value !== 'string') continue;
+      const masked = key === 'input' ? redactText(maskUrl(value), secrets) : redactText(value, secrets);
+      (cause as unknown as Record<string, unknown>)[key] = masked;
+    }
     if (cause.cause !== undefined) maskCause(cause.cause, secrets, depth + 1);
   } catch {
     // Frozen or exotic errors keep their text; they came from outside our request path.

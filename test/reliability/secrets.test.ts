@@ -11,6 +11,7 @@ import {
   BasicClobberError, ChecksumMismatchError, CondaHTTPError, ERROR_CODES, GatewayError, OfflineError, ProxyError,
   download, httpErrorFromResponse, isGatewayError, maskUrl, redactText, toGatewayError, type ErrorCode,
 } from '../../src/index.js';
+import { parseRequestUrl } from '../../src/session/create-session.js';
 import { startFaultServer } from '../helpers/fault-server.js';
 import { runCli } from '../helpers/cli.js';
 import { bytes, sha256, tempDir } from '../helpers/fs.js';
@@ -59,6 +60,29 @@ test('a hint that names a URL with credentials is masked', () => {
   const err = new GatewayError('x', { code: 'CG_CONNECTION', hint: 'check https://user:s3cr3t@repo.example.com/' });
   assert.equal(findLeak(err.hint ?? ''), undefined);
   assert.equal(findLeak(JSON.stringify(err)), undefined);
+});
+
+test('a malformed URL with credentials is masked up to its last @', () => {
+  assert.equal(maskUrl('https://///user:s3cr3t&x@h:99999/p'), 'https://///<CREDENTIALS>@h:99999/p');
+  assert.equal(maskUrl('ftp:tk-s3cr3t@h:99999/x?token=s3cr3t'), 'ftp:<CREDENTIALS>@h:99999/x?token=<REDACTED>');
+});
+
+test('a host-less URL such as s3:key:secret@bucket is masked', () => {
+  assert.equal(findLeak(maskUrl('s3:AKIA:s3cr3t@bucket/key')), undefined);
+  assert.equal(findLeak(maskUrl('https:/user:s3cr3t@h/x')), undefined);
+});
+
+test('the raw input kept on a URL parse error is masked in every printed form', () => {
+  const err = (() => {
+    try {
+      parseRequestUrl('https://///user:s3cr3t@127.0.0.1:99999/t/tk-s3cr3t/x');
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  })();
+  assert.ok(isGatewayError(err));
+  for (const text of Object.values(printedForms(err))) assert.equal(findLeak(text), undefined, text);
 });
 
 test('no error code leaks a secret through String, stack, inspect, JSON, hint or cause', (t) => {

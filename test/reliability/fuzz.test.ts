@@ -1,0 +1,27 @@
+/** Fuzzing (quick size): every parser of outside input returns or throws a typed GatewayError; no crash, hang or leak. */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { fuzz, fuzzLine } from './suites/fuzz-run.js';
+import { fuzzStateDir, fuzzTargets } from './suites/fuzz-targets.js';
+
+const RUNS = Number(process.env.CG_FUZZ_RUNS ?? 1000);
+const SEED = Number(process.env.CG_FUZZ_SEED ?? 20261125);
+
+after(() => {
+  const dir = fuzzStateDir();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+for (const target of fuzzTargets()) {
+  test(`fuzz: ${target.name} gives only typed errors, never a crash, hang or leak`, async (t) => {
+    const counts = await fuzz(target, RUNS, SEED);
+    const line = fuzzLine(counts);
+    t.diagnostic(line);
+    console.log(line);
+    for (const example of counts.examples) t.diagnostic(`  ${example}`);
+    assert.equal(counts.cases, RUNS);
+    assert.equal(counts.defects, 0, counts.examples.join('\n'));
+    assert.equal(counts.leaks, 0, counts.examples.join('\n'));
+  });
+}

@@ -1,0 +1,269 @@
+/**
+ * Every parser that reads outside input, with generators that mix random text with
+ * near-valid structure (so the deep branches run too). Secrets planted in credential
+ * inputs carry the s3cr3t marker, so the runner also checks error text for leaks.
+ */
+import fc from 'fast-check';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { encode as msgpackEncode } from '@msgpack/msgpack';
+import { stringify as yamlStringify } from 'yaml';
+import { SETTING_SPECS, loadSettings, maskUrl, normalizeExpected, parseContentRange, parseCondarc, redactText } from '../../../src/index.js';
+import { parseRequestUrl } from '../../../src/session/create-session.js';
+import { parseRetryAfter } from '../../../src/session/retry/backoff.js';
+import { parseSpecText } from '../../../src/packages/read-specs.js';
+import { packageFromUrl } from '../../../src/packages/package-url.js';
+import { parseNetrc } from '../../../src/auth/netrc.js';
+import { parseCredentialStore } from '../../../src/auth/credential-store.js';
+import { parseRepodata } from '../../../src/repodata/fetch-repodata.js';
+import { RepodataCache } from '../../../src/repodata/cache.js';
+import { cachePaths } from '../../../src/repodata/cache-key.js';
+import { stateFromResponse } from '../../../src/repodata/cache-state.js';
+import { cacheControlMaxAge } from '../../../src/repodata/freshness.js';
+import { parseShard, parseShardIndex } from '../../../src/repodata/shards.js';
+import { decodeZstd, ZstdDecodeError } from '../../../src/repodata/zst.js';
+import type { FuzzTarget } from './fuzz-run.js';
+
+const text = (maxLength = 400): fc.Arbitrary<string> => fc.oneof(
+  fc.string({ maxLength }),
+  fc.string({ maxLength, unit: 'binary' }),
+  fc.string({ maxLength, unit: 'grapheme' }),
+);
+
+/** Lines drawn from format tokens and noise, joined by assorted line ends. */
+function linesOf(tokens: readonly string[], maxLines = 30): fc.Arbitrary<string> {
+  const line = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...tokens) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...tokens), fc.string({ maxLength: 40 })).map(([a, b]) => a + b) },
+    { weight: 1, arbitrary: text(80) },
+  );
+  return fc.tuple(fc.array(line, { maxLength: maxLines }), fc.constantFrom('\n', '\r\n', '\n\n', ' \n'))
+    .map(([ls, sep]) => ls.join(sep));
+}
+
+const hex = (n: number): fc.Arbitrary<string> => fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF'), minLength: n, maxLength: n });
+const scheme = fc.constantFrom('http', 'https', 'file', 'ftp', 's3', 'HTTPS', 'gopher', 'x-y+z', '');
+const secretUserinfo = fc.oneof(
+  fc.constant(''),
+  fc.string({ maxLength: 12, unit: fc.constantFrom(...'abcXYZ019-_.~%!$&()*+,;=:@ ') }).map((p) => `user:s3cr3t${p}@`),
+  fc.constant('tk-s3cr3t@'),
+);
+
+/** URLs, from well-formed to broken, some carrying a secret in userinfo, a /t/ token or a signed query. */
+export const urlArbitrary: fc.Arbitrary<string> = fc.oneof(
+  fc.webUrl({ withQueryParameters: true, withFragments: true }),
+  fc.tuple(scheme, fc.constantFrom('://', ':/', ':', '://///'), secretUserinfo,
+    fc.constantFrom('127.0.0.1', 'repo.example.com', '[::1]', 'xn--bcher-kva.example', '', 'h:99999', 'a b'),
+    fc.constantFrom('', '/t/tk-s3cr3t', '/t/tk_s3cr3t.v2'),
+    fc.webPath(),
+    fc.constantFrom('', '?X-Amz-Signature=s3cr3t', '?token=s3cr3t&x=1', '#md5', '#sha256:00'),
+  ).map((parts) => parts.join('')),
+  text(120),
+);
+
+/** A URL whose secret must never survive masking (the secret slot is the only place the marker appears). */
+const maskableUrl: fc.Arbitrary<string> = fc.tuple(
+  fc.constantFrom('http', 'https', 'ftp', 's3', 'HTTP'),
+  fc.oneof(
+    fc.string({ maxLength: 10, unit: fc.constantFrom(...'abc019-_.~%!$&()*+,;=:@') }).map((p) => `u:s3cr3t${p}@`),
+    fc.string({ maxLength: 10, unit: fc.constantFrom(...'abc019-_.~') }).map((p) => `s3cr3t${p}@`),
+  ),
+  fc.constantFrom('127.0.0.1', 'repo.example.com', '[::1]:8080', 'h'),
+  fc.webPath(),
+  fc.constantFrom('', '/t/tk-s3cr3t/x', '/t/s3cr3t.t_k/x'),
+  fc.constantFrom('', '?X-Amz-Signature=s3cr3t', '?a=1&X-Amz-Credential=AKIAS3CR3T%2Fx', '?x-amz-security-token=s3cr3t#f'),
+).map(([s, ui, host, path, tok, q]) => `${s}://${ui}${host}${tok}${path}${q}`);
+
+const packageUrl = fc.tuple(
+  fc.constantFrom('https://conda.anaconda.org/conda-forge/linux-64/', 'http://user:s3cr3t@127.0.0.1:1/t/tk-s3cr3t/c/noarch/', 'file:///tmp/ch/noarch/', ''),
+  fc.constantFrom('numpy-2.1.0-py312h1_0', 'a', '', 'x%ZZ', 'pkg-1-0'),
+  fc.constantFrom('.conda', '.tar.bz2', '', '.zip'),
+  fc.oneof(fc.constant(''), hex(32).map((h) => `#${h}`), hex(64).map((h) => `#sha256:${h}`), fc.string({ maxLength: 70 }).map((s) => `#${s}`)),
+).map((p) => p.join(''));
+
+const headerValue = fc.oneof(
+  text(120),
+  fc.tuple(fc.constantFrom('bytes ', 'bytes', 'BYTES ', 'items ', ''), fc.oneof(fc.nat().map(String), fc.constant('*'), fc.bigInt({ min: 0n, max: 10n ** 30n }).map(String)),
+    fc.constantFrom('-', '/', ' - '), fc.oneof(fc.nat().map(String), fc.constant('*')), fc.constantFrom('/', ' / ', ''),
+    fc.oneof(fc.nat().map(String), fc.constant('*'), fc.constant('1e400'))).map((p) => p.join('')),
+  fc.tuple(fc.constantFrom('max-age=', 'no-cache', 's-maxage=', 'public, max-age=', 'max-age="'), fc.oneof(fc.integer().map(String), fc.string({ maxLength: 20 }), fc.constant('99999999999999999999999'))).map((p) => p.join('')),
+  fc.date({ noInvalidDate: false }).map((d) => { try { return d.toUTCString(); } catch { return 'Invalid Date'; } }),
+  fc.integer({ min: -5, max: 10 ** 9 }).map(String),
+);
+
+const SETTING_NAMES = Object.values(SETTING_SPECS).map((s) => s.name);
+const settingValue = fc.oneof(
+  fc.anything({ maxDepth: 2, maxKeys: 4 }),
+  fc.constantFrom('true', 'false', 'truststore', '~/ca.pem', '$HOME/x', '${UNSET}', 'http://proxyuser:pr0xy-pass@127.0.0.1:3128', '-1', '1e9', 'NaN', ''),
+  fc.dictionary(fc.constantFrom('http', 'https', 'all', 'http://host', 'bad key'), fc.constantFrom('http://proxyuser:pr0xy-pass@127.0.0.1:3128', 'not a url', 'socks5://x', '')),
+);
+
+const condarcText = fc.oneof(
+  fc.dictionary(fc.oneof(fc.constantFrom(...SETTING_NAMES), fc.string({ maxLength: 12 })), settingValue, { maxKeys: 6 })
+    .map((o) => { try { return yamlStringify(o); } catch { return ''; } }),
+  linesOf(['channels:', '  - conda-forge', 'ssl_verify: false', 'proxy_servers:', '  http: http://proxyuser:pr0xy-pass@h:1', 'remote_max_retries: x',
+    'channel_alias: ', '#!final', 'key: #!top', '- a', ': b', '{', '[', 'a: &x 1', 'b: *x', 'c: !!binary x', 'ssl_verify: true\nssl_verify: false', '\t']),
+  text(300),
+);
+
+const NETRC_TOKENS = ['machine', 'default', 'login', 'user', 'password', 'account', 'macdef', 'repo.example.com', 's3cr3t-pw', '"s3cr3t pw"', '#', '\t'];
+const netrcText = fc.oneof(
+  fc.array(fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...NETRC_TOKENS) }, { weight: 1, arbitrary: fc.string({ maxLength: 8 }).map((s) => `s3cr3t${s}`) }), { maxLength: 40 })
+    .chain((toks) => fc.array(fc.constantFrom(' ', '\n', '\t', '\r\n', '\n\n'), { minLength: toks.length, maxLength: toks.length })
+      .map((seps) => toks.map((t, i) => t + seps[i]).join(''))),
+  text(200),
+);
+
+const storedEntry = fc.oneof(
+  fc.record({ BasicHTTP: fc.record({ username: fc.oneof(fc.string(), fc.anything()), password: fc.constantFrom('s3cr3t', 3, null) }, { requiredKeys: [] }) }),
+  fc.record({ BearerToken: fc.oneof(fc.constant('s3cr3t-token'), fc.anything({ maxDepth: 1 })) }),
+  fc.record({ CondaToken: fc.oneof(fc.constant('tk-s3cr3t'), fc.integer()) }),
+  fc.record({ S3Credentials: fc.record({ access_key_id: fc.constantFrom('AKIAS3CR3T', 1), secret_access_key: fc.constantFrom('s3cr3t-key', null), session_token: fc.constantFrom('s3cr3t-st', null, 5) }, { requiredKeys: [] }) }),
+  fc.anything({ maxDepth: 2 }),
+);
+const credentialText = fc.oneof(
+  fc.dictionary(fc.oneof(fc.constantFrom('repo.example.com', '*.example.com', ''), fc.string({ maxLength: 10 })), storedEntry, { maxKeys: 4 }).map((o) => JSON.stringify(o)),
+  fc.dictionary(fc.string({ maxLength: 10 }), storedEntry, { maxKeys: 3 }).map((o) => JSON.stringify(o).slice(0, -3)),
+  fc.jsonValue().map((v) => JSON.stringify(v)),
+  text(200),
+);
+
+const explicitText = linesOf(['@EXPLICIT', '# platform: linux-64', '#platform: osx-arm64', '# This file may be used to create an environment',
+  'https://conda.anaconda.org/conda-forge/linux-64/numpy-2.1.0-py312h1_0.conda#0123456789abcdef0123456789abcdef',
+  'http://user:s3cr3t@127.0.0.1:1/t/tk-s3cr3t/c/noarch/a-1-0.tar.bz2#sha256:' + '0'.repeat(64),
+  'file:///tmp/x/noarch/b-1-0.conda', 'https://h/x.conda#zz', 'not-a-url', '   ', '#', 'https://h/y.whl']);
+
+const lockRecord = fc.record({
+  name: fc.oneof(fc.constantFrom('numpy', 'pip-pkg'), fc.anything({ maxDepth: 0 })),
+  version: fc.oneof(fc.constant('1.0'), fc.integer()),
+  manager: fc.constantFrom('conda', 'pip', 'other', 3),
+  platform: fc.constantFrom('linux-64', 'osx-arm64', 'noarch', 'win-64', null),
+  url: fc.oneof(packageUrl, urlArbitrary),
+  hash: fc.oneof(fc.record({ md5: fc.oneof(hex(32), fc.string()), sha256: fc.oneof(hex(64), fc.string()) }, { requiredKeys: [] }), fc.anything({ maxDepth: 1 })),
+  size: fc.oneof(fc.nat(), fc.integer(), fc.string(), fc.double()),
+  category: fc.constantFrom('main', 'dev'),
+  optional: fc.boolean(),
+}, { requiredKeys: [] });
+const condaLock = fc.record({
+  version: fc.oneof(fc.constantFrom(1, 2), fc.anything({ maxDepth: 0 })),
+  metadata: fc.oneof(fc.record({ platforms: fc.array(fc.constantFrom('linux-64', 'osx-arm64', 'win-64', 3)), channels: fc.anything({ maxDepth: 2 }) }, { requiredKeys: [] }), fc.anything({ maxDepth: 1 })),
+  package: fc.oneof(fc.array(lockRecord, { maxLength: 5 }), fc.anything({ maxDepth: 2 })),
+}, { requiredKeys: [] });
+const pixiPackage = fc.record({
+  conda: fc.oneof(packageUrl, urlArbitrary, fc.integer()),
+  pypi: fc.constantFrom('https://files.pythonhosted.org/x.whl', undefined),
+  sha256: fc.oneof(hex(64), fc.string()), md5: fc.oneof(hex(32), fc.string()), size: fc.oneof(fc.nat(), fc.string()),
+  name: fc.string({ maxLength: 8 }), version: fc.string({ maxLength: 5 }),
+}, { requiredKeys: [] });
+const pixiLock = fc.record({
+  version: fc.oneof(fc.constantFrom(4, 5, 6), fc.anything({ maxDepth: 0 })),
+  environments: fc.oneof(fc.record({ default: fc.record({
+    channels: fc.array(fc.oneof(fc.record({ url: fc.webUrl() }), fc.string())),
+    packages: fc.dictionary(fc.constantFrom('linux-64', 'osx-arm64', 'win-64', 'noarch'), fc.array(fc.oneof(fc.record({ conda: packageUrl }), fc.record({ pypi: fc.webUrl() }), fc.anything({ maxDepth: 1 })), { maxLength: 4 })),
+  }, { requiredKeys: [] }) }, { requiredKeys: [] }), fc.anything({ maxDepth: 2 })),
+  packages: fc.oneof(fc.array(pixiPackage, { maxLength: 5 }), fc.anything({ maxDepth: 1 })),
+}, { requiredKeys: [] });
+const lockText = fc.oneof(condaLock, pixiLock).map((o) => { try { return yamlStringify(o); } catch { return 'package: ['; } });
+
+const repodataText = fc.oneof(
+  fc.record({
+    info: fc.oneof(fc.record({ subdir: fc.constantFrom('linux-64', 3) }), fc.anything({ maxDepth: 1 })),
+    packages: fc.oneof(fc.dictionary(fc.string({ maxLength: 20 }), fc.anything({ maxDepth: 2 }), { maxKeys: 3 }), fc.anything({ maxDepth: 1 })),
+    'packages.conda': fc.anything({ maxDepth: 2 }),
+    repodata_version: fc.anything({ maxDepth: 0 }),
+  }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
+  fc.jsonValue().map((v) => JSON.stringify(v)),
+  fc.jsonValue().map((v) => JSON.stringify(v).slice(0, -1)),
+  text(300),
+);
+
+const stateText = fc.oneof(
+  fc.record({
+    url: fc.oneof(fc.webUrl(), fc.anything({ maxDepth: 0 })), etag: fc.anything({ maxDepth: 0 }), mod: fc.anything({ maxDepth: 0 }),
+    cache_control: fc.oneof(headerValue, fc.anything({ maxDepth: 0 })),
+    mtime_ns: fc.oneof(fc.bigInt({ min: -(10n ** 25n), max: 10n ** 25n }).map(String), fc.anything({ maxDepth: 0 })),
+    size: fc.anything({ maxDepth: 0 }), refresh_ns: fc.anything({ maxDepth: 0 }),
+    has_zst: fc.oneof(fc.record({ value: fc.anything({ maxDepth: 0 }), last_checked: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()) }, { requiredKeys: [] }), fc.anything({ maxDepth: 1 })),
+    has_shards: fc.anything({ maxDepth: 1 }), has_jlap: fc.anything({ maxDepth: 1 }),
+  }, { requiredKeys: [] }).map((o) => JSON.stringify(o).replace(/"(-?\d{16,})"/g, '$1')),
+  fc.jsonValue().map((v) => JSON.stringify(v)),
+  fc.jsonValue().map((v) => JSON.stringify(v) + JSON.stringify(v)),
+  text(200),
+);
+
+const msgpackBytes = fc.oneof(
+  fc.uint8Array({ maxLength: 300 }),
+  fc.record({
+    info: fc.anything({ maxDepth: 1 }), version: fc.anything({ maxDepth: 0 }),
+    shards: fc.oneof(fc.dictionary(fc.string({ maxLength: 10 }), fc.oneof(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 40 }), fc.anything({ maxDepth: 0 })), { maxKeys: 4 }), fc.anything({ maxDepth: 1 })),
+    packages: fc.oneof(fc.dictionary(fc.string({ maxLength: 10 }), fc.oneof(fc.record({ sha256: fc.uint8Array({ maxLength: 32 }), md5: fc.uint8Array({ maxLength: 16 }), depends: fc.array(fc.string()) }, { requiredKeys: [] }), fc.anything({ maxDepth: 1 })), { maxKeys: 3 }), fc.anything({ maxDepth: 1 })),
+    'packages.conda': fc.anything({ maxDepth: 2 }),
+    removed: fc.anything({ maxDepth: 1 }),
+  }, { requiredKeys: [] }).map((o) => { try { return msgpackEncode(o, { ignoreUndefined: true }); } catch { return new Uint8Array([0xc1]); } }),
+);
+
+const envArbitrary = fc.dictionary(
+  fc.oneof(fc.constantFrom(...Object.values(SETTING_SPECS).map((s) => s.env)), fc.constantFrom('HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'REQUESTS_CA_BUNDLE', 'CONDA_PKGS_DIRS', 'CONDA_CHANNELS')),
+  fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('true', 'no', '1', '0.5', '-3', 'http://proxyuser:pr0xy-pass@h:1', '{"a": 1}', '[1,', 'a,b,,c')),
+  { maxKeys: 5 },
+);
+
+let stateDir: string | undefined;
+function stateCache(): RepodataCache {
+  stateDir ??= mkdtempSync(join(tmpdir(), 'cg-fuzz-state-'));
+  return new RepodataCache(cachePaths(stateDir, 'https://repo.example.com/c/linux-64/repodata.json'));
+}
+export function fuzzStateDir(): string | undefined {
+  return stateDir;
+}
+
+const origin = { file: 'fuzz.txt', line: 1 };
+const noSecretAfterMasking = (input: string, result: unknown): string | undefined =>
+  /s3cr3t/i.test(String(result)) ? `masked form still holds the secret: ${String(result)}` : undefined;
+
+/** Every target; `name` is what the counts line says. */
+export function fuzzTargets(): FuzzTarget<never>[] {
+  const targets: Array<FuzzTarget<any>> = [
+    { name: 'URLs (parseRequestUrl)', arbitrary: urlArbitrary, run: (u: string) => parseRequestUrl(u).href },
+    { name: 'URL masking (maskUrl)', arbitrary: maskableUrl, run: (u: string) => maskUrl(u), check: noSecretAfterMasking },
+    { name: 'URL masking in text (redactText)', arbitrary: fc.tuple(text(30), maskableUrl, text(30)).map((p) => p.join(' ')),
+      run: (u: string) => redactText(u), check: noSecretAfterMasking },
+    { name: 'package URLs (packageFromUrl)', arbitrary: fc.oneof(packageUrl, urlArbitrary), run: (u: string) => packageFromUrl(u, origin) },
+    { name: 'Content-Range', arbitrary: headerValue, run: (v: string) => parseContentRange(v),
+      check: (_v: string, r: unknown) => {
+        const cr = r as { start?: number; end?: number; total?: number } | undefined;
+        if (!cr) return undefined;
+        if (cr.start !== undefined && cr.end !== undefined && cr.start > cr.end) return 'start > end';
+        if (cr.total !== undefined && cr.end !== undefined && cr.end >= cr.total) return 'end >= total';
+        return [cr.start, cr.end, cr.total].some((n) => n !== undefined && !Number.isSafeInteger(n)) ? 'unsafe integer' : undefined;
+      } },
+    { name: 'Retry-After', arbitrary: headerValue, run: (v: string) => parseRetryAfter(v),
+      check: (_v: string, r: unknown) => (r === undefined || (typeof r === 'number' && r >= 0 && Number.isFinite(r)) ? undefined : `bad delay ${String(r)}`) },
+    { name: 'Cache-Control', arbitrary: headerValue, run: (v: string) => cacheControlMaxAge(v),
+      check: (_v: string, r: unknown) => (typeof r === 'number' && r >= 0 && !Number.isNaN(r) ? undefined : `bad max-age ${String(r)}`) },
+    { name: 'response validators (stateFromResponse)', arbitrary: fc.tuple(headerValue, headerValue, headerValue),
+      run: ([etag, mod, cc]: [string, string, string]) => stateFromResponse('https://h/c/linux-64/repodata.json',
+        { get: (n: string) => (n === 'etag' ? etag : n === 'last-modified' ? mod : n === 'cache-control' ? cc : null) }) },
+    { name: 'checksums and sizes (normalizeExpected)', arbitrary: fc.record({ md5: fc.oneof(hex(32), fc.anything({ maxDepth: 0 })), sha256: fc.oneof(hex(64), fc.anything({ maxDepth: 0 })), size: fc.anything({ maxDepth: 0 }) }, { requiredKeys: [] }),
+      run: (x: Record<string, unknown>) => normalizeExpected(x) },
+    { name: 'explicit files', arbitrary: explicitText, run: (t: string) => parseSpecText(t, 'env.txt') },
+    { name: 'lock files (conda-lock.yml, pixi.lock)', arbitrary: fc.oneof(lockText, linesOf(['version: 1', 'package:', 'metadata:', 'environments:', '- name: x', '  url: https://h/x.conda', 'packages:', '  - conda: http://h/a-1-0.conda', ': :', '[', '"'])),
+      run: (t: string) => parseSpecText(t, 'lock.yml') },
+    { name: '.condarc', arbitrary: condarcText, run: (t: string) => loadSettings({ layers: [parseCondarc(t, '/home/u/.condarc', { env: { HOME: '/home/u' }, homeDir: '/home/u' })] }) },
+    { name: 'CONDA_* environment', arbitrary: envArbitrary, run: (env: Record<string, string>) => loadSettings({ env }) },
+    { name: '.netrc', arbitrary: netrcText, run: (t: string) => parseNetrc(t, '/home/u/.netrc') },
+    { name: 'credential store', arbitrary: credentialText, run: (t: string) => parseCredentialStore(t, '/home/u/.conda/credentials.json') },
+    { name: 'repodata.json', arbitrary: repodataText, run: (t: string) => parseRepodata(t, 'https://user:s3cr3t@h/c/linux-64/repodata.json') },
+    { name: 'repodata state files (.info.json via loadState)', arbitrary: stateText, run: async (t: string) => {
+      const cache = stateCache();
+      writeFileSync(cache.paths.state, t);
+      return cache.loadState('https://repo.example.com/c/linux-64/repodata.json');
+    } },
+    { name: 'shard index (msgpack)', arbitrary: msgpackBytes, run: (b: Uint8Array) => parseShardIndex(b, 'https://h/t/tk-s3cr3t/c/linux-64/repodata_shards.msgpack.zst') },
+    { name: 'shards (msgpack)', arbitrary: msgpackBytes, run: (b: Uint8Array) => parseShard(b, 'https://h/t/tk-s3cr3t/c/linux-64/shards/x.msgpack.zst') },
+    { name: 'zstd frames (decodeZstd)', arbitrary: fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 60 }).map((b) => new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, ...b]))),
+      run: (b: Uint8Array) => decodeZstd(b), allow: (err: unknown) => err instanceof ZstdDecodeError },
+  ];
+  return targets as unknown as FuzzTarget<never>[];
+}

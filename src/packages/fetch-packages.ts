@@ -4,6 +4,7 @@
  * resumable download() under a global and a per-host limit, largest first, over one
  * shared session, failing over between mirrors.
  */
+import { setMaxListeners } from 'node:events';
 import { join, resolve } from 'node:path';
 import type { Settings } from '../config/settings.js';
 import { defaultSettings } from '../config/load-settings.js';
@@ -118,6 +119,8 @@ export async function fetchPackages(specs: ReadonlyArray<PackageSpec | string>, 
   });
 
   const abort = new AbortController();
+  // Every running download listens on this one signal.
+  setMaxListeners(Math.max(100, jobs * 8), abort.signal);
   const onAbort = (): void => abort.abort(opts.signal?.reason);
   if (opts.signal?.aborted) onAbort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });

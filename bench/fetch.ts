@@ -1,0 +1,157 @@
+/**
+ * Benchmark: `conda-gateway fetch` against `curl --parallel --parallel-max N` for the same
+ * files, from the same local static server (its own process), in the same run. Prints
+ * both throughputs and the ratio. Not part of `npm test`.
+ *
+ *   npx tsx bench/fetch.ts [--total-mib 1536] [--files 200] [--jobs 8[,16]] [--rounds 2]
+ *
+ * Data is generated once under bench/.data (git-ignored): files of 50 KiB to 64 MiB,
+ * log-uniformly spread, scaled to the requested total.
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DATA = join(ROOT, 'bench', '.data');
+const FILES = join(DATA, 'files');
+const MIN = 50 * 1024;
+const MAX = 64 * 1024 * 1024;
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] ?? fallback : fallback;
+}
+
+interface Manifest {
+  files: Array<{ name: string; size: number; sha256: string }>;
+}
+
+function sizes(count: number, totalBytes: number): number[] {
+  // Deterministic log-uniform sizes, then scaled (and clamped) towards the total.
+  let x = 12345;
+  const raw = Array.from({ length: count }, () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return Math.exp(Math.log(MIN) + (x / 2 ** 31) * (Math.log(MAX) - Math.log(MIN)));
+  });
+  const sum = raw.reduce((a, b) => a + b, 0);
+  return raw.map((s) => Math.round(Math.min(MAX, Math.max(MIN, (s * totalBytes) / sum))));
+}
+
+async function generate(count: number, totalBytes: number): Promise<Manifest> {
+  const manifestPath = join(DATA, `manifest-${count}-${totalBytes}.json`);
+  if (existsSync(manifestPath)) return JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
+  await rm(FILES, { recursive: true, force: true });
+  await mkdir(FILES, { recursive: true });
+  const files: Manifest['files'] = [];
+  let i = 0;
+  for (const size of sizes(count, totalBytes)) {
+    const name = `bench${String(i++).padStart(3, '0')}-1.0-h0_0.conda`;
+    const body = randomBytes(size);
+    await writeFile(join(FILES, name), body);
+    files.push({ name, size, sha256: createHash('sha256').update(body).digest('hex') });
+  }
+  const manifest = { files };
+  await writeFile(manifestPath, JSON.stringify(manifest));
+  return manifest;
+}
+
+const SERVER = `
+const http = require('node:http'), fs = require('node:fs'), path = require('node:path');
+const root = process.argv[1];
+const server = http.createServer((req, res) => {
+  const file = path.join(root, path.basename(decodeURIComponent(req.url.split('?')[0])));
+  fs.stat(file, (err, st) => {
+    if (err) { res.writeHead(404); res.end(); return; }
+    const m = /^bytes=(\\d+)-$/.exec(req.headers.range || '');
+    const start = m ? Number(m[1]) : 0;
+    const headers = { 'content-length': String(st.size - start), 'accept-ranges': 'bytes', etag: '"' + st.size + '-' + st.mtimeMs + '"' };
+    if (start) res.writeHead(206, { ...headers, 'content-range': 'bytes ' + start + '-' + (st.size - 1) + '/' + st.size });
+    else res.writeHead(200, headers);
+    fs.createReadStream(file, { start, highWaterMark: 1 << 20 }).pipe(res);
+  });
+});
+server.keepAliveTimeout = 5000;
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));
+`;
+
+async function startServer(): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['-e', SERVER, FILES], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
+  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
+function run(cmd: string, args: string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    child.on('close', (code) => resolve({ code: code ?? 1, stderr }));
+  });
+}
+
+async function timed(fn: () => Promise<void>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return (performance.now() - t0) / 1000;
+}
+
+async function main(): Promise<void> {
+  const count = Number(arg('files', '200'));
+  const totalBytes = Number(arg('total-mib', '1536')) * 1024 * 1024;
+  const jobsList = arg('jobs', '8').split(',').map(Number);
+  const rounds = Number(arg('rounds', '2'));
+  const manifest = await generate(count, totalBytes);
+  const bytes = manifest.files.reduce((n, f) => n + f.size, 0);
+  const server = await startServer();
+  const out = join(DATA, 'out');
+  const spec = join(DATA, 'env.txt');
+  await writeFile(spec, `@EXPLICIT\n${manifest.files.map((f) => `${server.url}/${f.name}#sha256:${f.sha256}`).join('\n')}\n`);
+  const curlCfg = join(DATA, 'curl.cfg');
+  await writeFile(curlCfg, manifest.files.map((f) => `url = "${server.url}/${f.name}"\noutput = "${join(out, f.name)}"`).join('\n'));
+  const cli = join(ROOT, 'bench', 'fetch.ts');
+  console.log(`bench/fetch: ${manifest.files.length} files, ${(bytes / 1048576).toFixed(0)} MiB, ` +
+    `${Math.min(...manifest.files.map((f) => f.size))}–${Math.max(...manifest.files.map((f) => f.size))} bytes; server ${server.url}`);
+  try {
+    for (const jobs of jobsList) {
+      const results = { curl: [] as number[], ours: [] as number[] };
+      for (let r = 0; r < rounds; r++) {
+        await rm(out, { recursive: true, force: true });
+        await mkdir(out, { recursive: true });
+        results.curl.push(await timed(async () => {
+          const res = await run('curl', ['--parallel', '--parallel-max', String(jobs), '-s', '-S', '-f', '-K', curlCfg]);
+          if (res.code !== 0) throw new Error(`curl failed: ${res.stderr}`);
+        }));
+        await rm(out, { recursive: true, force: true });
+        results.ours.push(await timed(async () => {
+          const res = await run(process.execPath, ['--import', 'tsx', cli, '--cli', 'fetch', spec, '--pkgs-dir', out, '-j', String(jobs), '-q']);
+          if (res.code !== 0) throw new Error(`conda-gateway fetch failed: ${res.stderr}`);
+        }));
+        const fetched = (await readdir(out)).filter((f) => f.endsWith('.conda')).length;
+        if (fetched !== manifest.files.length) throw new Error(`only ${fetched} files fetched`);
+      }
+      const best = (xs: number[]): number => Math.min(...xs);
+      const mibs = (secs: number): number => bytes / 1048576 / secs;
+      const curl = mibs(best(results.curl));
+      const ours = mibs(best(results.ours));
+      console.log(`parallel ${String(jobs).padStart(2)}: curl ${curl.toFixed(0)} MiB/s (${best(results.curl).toFixed(2)} s)  ` +
+        `conda-gateway fetch ${ours.toFixed(0)} MiB/s (${best(results.ours).toFixed(2)} s, sha256-verified)  ratio ${(ours / curl).toFixed(2)}x  ` +
+        `[best of ${rounds}; all: curl ${results.curl.map((s) => s.toFixed(2)).join('/')} s, ours ${results.ours.map((s) => s.toFixed(2)).join('/')} s]`);
+    }
+  } finally {
+    server.stop();
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--cli') {
+  const { run: runCli } = await import('../src/cli/main.js');
+  process.exitCode = await runCli([process.argv[0]!, 'conda-gateway', ...process.argv.slice(3)]);
+} else {
+  await main();
+}

@@ -4,15 +4,15 @@
  */
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import type { Settings } from '../config/settings.js';
-import { selectProxy } from './proxy.js';
+import { parseProxyUrl, selectProxyWithSource } from './proxy.js';
 import { tlsOptionsFor, type TlsOptions } from './tls.js';
-import { ProxyError } from '../errors/classes.js';
-import { maskUrl } from '../redact/safe-url.js';
 
 export interface Route {
   dispatcher: Dispatcher;
   /** The proxy URL used, if any (may hold credentials: never print it unmasked). */
   proxy?: string;
+  /** Where the proxy was configured (`env:HTTPS_PROXY`, `proxy_servers.https (from …)`). */
+  proxySource?: string;
 }
 
 export class DispatcherPool {
@@ -24,7 +24,8 @@ export class DispatcherPool {
     this.#settings = settings;
   }
 
-  #tlsOptions(): TlsOptions {
+  /** TLS options, read once; a bad CA path or client certificate throws a ConfigError here. */
+  tlsOptions(): TlsOptions {
     this.#tls ??= tlsOptionsFor(this.#settings);
     return this.#tls;
   }
@@ -38,38 +39,30 @@ export class DispatcherPool {
   }
 
   forUrl(url: URL): Route {
-    const proxy = selectProxy(url, this.#settings);
-    const key = proxy ?? 'direct';
+    const selected = selectProxyWithSource(url, this.#settings);
+    const proxyUri = selected ? parseProxyUrl(selected) : undefined;
+    const key = proxyUri ? proxyUri.href : 'direct';
     let dispatcher = this.#routes.get(key);
     if (!dispatcher) {
-      dispatcher = proxy ? this.#proxyAgent(proxy) : this.#agent();
+      dispatcher = proxyUri ? this.#proxyAgent(proxyUri) : this.#agent();
       this.#routes.set(key, dispatcher);
     }
-    return proxy ? { dispatcher, proxy } : { dispatcher };
+    return selected ? { dispatcher, proxy: selected.url, proxySource: selected.source } : { dispatcher };
   }
 
   #agent(): Dispatcher {
     const { connectMs, readMs } = this.#timeouts();
     return new Agent({
-      connect: { timeout: connectMs, ...this.#tlsOptions() },
+      connect: { timeout: connectMs, ...this.tlsOptions() },
       headersTimeout: readMs,
       bodyTimeout: readMs,
       keepAliveTimeout: 10_000,
     });
   }
 
-  #proxyAgent(proxy: string): Dispatcher {
+  #proxyAgent(uri: URL): Dispatcher {
     const { connectMs, readMs } = this.#timeouts();
-    let uri: URL;
-    try {
-      uri = new URL(proxy);
-      if (!/^https?:$/.test(uri.protocol)) throw new Error('scheme');
-    } catch {
-      throw new ProxyError(
-        `Invalid proxy URL '${maskUrl(proxy)}': a proxy must be written scheme://[user:password@]host[:port], e.g. http://proxy.example.com:3128.`,
-        { hint: 'Fix proxy_servers in .condarc or the *_PROXY environment variables.' });
-    }
-    const tls = this.#tlsOptions();
+    const tls = this.tlsOptions();
     return new ProxyAgent({
       uri: uri.href,
       // Plain http goes through the proxy as a forward request; proxies refuse CONNECT to port 80.

@@ -6,6 +6,7 @@
  */
 import { isIPv4 } from 'node:net';
 import type { Settings } from '../config/settings.js';
+import { ProxyError } from '../errors/classes.js';
 
 /** Proxies from HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/FTP_PROXY (lowercase wins, like urllib). */
 export function environmentProxies(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
@@ -51,21 +52,87 @@ export function shouldBypassProxy(url: URL, noProxy: string | undefined): boolea
   return false;
 }
 
-/** The proxy URL for a request, or undefined for a direct connection. */
-export function selectProxy(url: URL, settings: Pick<Settings, 'proxyServers' | 'env'>): string | undefined {
+export interface SelectedProxy {
+  /** The proxy URL (may hold credentials: never print it unmasked). */
+  readonly url: string;
+  /** Where it was configured: `proxy_servers.https (from ~/.condarc:4)` or `env:HTTPS_PROXY`. */
+  readonly source: string;
+}
+
+function envProxyName(env: Readonly<Record<string, string | undefined>>, scheme: string): string | undefined {
+  const lower = `${scheme}_proxy`;
+  if (env[lower]) return lower;
+  const upper = lower.toUpperCase();
+  if (env[upper]) return upper;
+  const found = Object.keys(env).find((k) => k.toLowerCase() === lower && env[k]);
+  return found;
+}
+
+/**
+ * The proxy for a request and where it came from, or undefined for a direct connection.
+ * requests' rules: environment proxies fill keys proxy_servers does not set (unless
+ * NO_PROXY says to bypass them); then `scheme://host`, `scheme`, `all://host`, `all`.
+ */
+export function selectProxyWithSource(
+  url: URL, settings: Pick<Settings, 'proxyServers' | 'env'> & { readonly sources?: Settings['sources'] },
+): SelectedProxy | undefined {
   const scheme = url.protocol.replace(/:$/, '');
-  const proxies: Record<string, string> = { ...settings.proxyServers };
-  const noProxy = proxies.no_proxy ?? settings.env.no_proxy ?? settings.env.NO_PROXY;
-  if (!shouldBypassProxy(url, noProxy)) {
-    const fromEnv = environmentProxies(settings.env);
-    const envProxy = fromEnv[scheme] ?? fromEnv.all;
-    if (envProxy && proxies[scheme] === undefined) proxies[scheme] = envProxy;
+  const configured = settings.proxyServers;
+  const origin = settings.sources?.proxyServers?.origin ?? 'proxy_servers';
+  const proxies = new Map<string, SelectedProxy>();
+  for (const [key, value] of Object.entries(configured)) {
+    if (value) proxies.set(key, { url: value, source: `proxy_servers.${key} (from ${origin})` });
+  }
+  const noProxy = configured.no_proxy ?? settings.env.no_proxy ?? settings.env.NO_PROXY;
+  if (!proxies.has(scheme) && !shouldBypassProxy(url, noProxy)) {
+    for (const name of [envProxyName(settings.env, scheme), envProxyName(settings.env, 'all')]) {
+      const value = name ? settings.env[name] : undefined;
+      if (name && value) {
+        proxies.set(scheme, { url: value, source: `env:${name}` });
+        break;
+      }
+    }
   }
   const host = url.hostname;
   const keys = host ? [`${scheme}://${host}`, scheme, `all://${host}`, 'all'] : [scheme, 'all'];
   for (const key of keys) {
-    const value = proxies[key];
-    if (value) return value;
+    const found = proxies.get(key);
+    if (found) return found;
   }
   return undefined;
+}
+
+/** The proxy URL for a request, or undefined for a direct connection. */
+export function selectProxy(url: URL, settings: Pick<Settings, 'proxyServers' | 'env'>): string | undefined {
+  return selectProxyWithSource(url, settings)?.url;
+}
+
+const PROXY_SCHEMES = new Set(['http:', 'https:', 'socks5:', 'socks:']);
+
+/** Mask credentials in a proxy value that may not even parse as a URL. */
+export function maskProxyValue(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ''}<CREDENTIALS>@`);
+}
+
+/** Parse a configured proxy URL; a value without a scheme or of another kind is a ProxyError naming its source. */
+export function parseProxyUrl(proxy: SelectedProxy): URL {
+  let uri: URL | undefined;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(proxy.url)) {
+    try {
+      uri = new URL(proxy.url);
+    } catch {
+      uri = undefined;
+    }
+  }
+  if (!uri || !PROXY_SCHEMES.has(uri.protocol) || !uri.hostname) {
+    const shown = maskProxyValue(proxy.url);
+    const why = uri && !PROXY_SCHEMES.has(uri.protocol) ? `the scheme '${uri.protocol}' is not an http, https or socks5 proxy`
+      : 'a proxy URL needs a scheme and a host, as in http://proxy.example.com:3128';
+    throw new ProxyError(`Invalid proxy URL '${shown}' from ${proxy.source}: ${why}.`, {
+      details: { source: proxy.source },
+      hint: `Fix ${proxy.source}: write scheme://[user:password@]host[:port], e.g. http://proxy.example.com:3128, ` +
+        'and percent-encode special characters in the password.',
+    });
+  }
+  return uri;
 }

@@ -5,7 +5,8 @@
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import { createSecureContext, rootCertificates } from 'node:tls';
+import * as nodeTls from 'node:tls';
 import type { Settings } from '../config/settings.js';
 import { ConfigError } from '../errors/classes.js';
 
@@ -22,25 +23,43 @@ const SYSTEM_BUNDLES = [
 ];
 
 function readCaPath(path: string, setting: string, origin: string): string[] {
+  let pems: string[];
   try {
     const st = statSync(path);
     if (st.isDirectory()) {
-      return readdirSync(path)
+      pems = readdirSync(path)
         .filter((name) => /\.(pem|crt|cer)$|\.\d+$/.test(name))
-        .map((name) => readFileSync(join(path, name), 'utf8'))
-        .filter((text) => text.includes('BEGIN CERTIFICATE'));
+        .map((name) => readFileSync(join(path, name), 'utf8'));
+    } else {
+      pems = [readFileSync(path, 'utf8')];
     }
-    return [readFileSync(path, 'utf8')];
   } catch (err) {
     throw new ConfigError(`Cannot read the CA certificates at '${path}' given by ${setting} (from ${origin}).`, {
       cause: err, details: { setting, source: origin, path },
       hint: `Point ${setting} at an existing CA bundle file or directory.`,
     });
   }
+  const certs = pems.filter((text) => text.includes('BEGIN CERTIFICATE'));
+  if (!certs.length) {
+    throw new ConfigError(`No PEM certificates found at '${path}' given by ${setting} (from ${origin}).`, {
+      details: { setting, source: origin, path },
+      hint: `Point ${setting} at a PEM CA bundle (-----BEGIN CERTIFICATE-----) or a directory of them.`,
+    });
+  }
+  return certs;
 }
 
-/** The operating system's trust store (ssl_verify: truststore). */
+type GetCaCertificates = (type: 'system') => string[];
+
+/** The operating system's trust store (ssl_verify: truststore): Node's own on ≥ 22.15, else the distribution bundle. */
 export function systemCertificates(): string[] {
+  const getCa = (nodeTls as unknown as { getCACertificates?: GetCaCertificates }).getCACertificates;
+  if (typeof getCa === 'function') {
+    try {
+      const certs = getCa('system');
+      if (certs.length) return certs;
+    } catch { /* fall back to the files */ }
+  }
   for (const path of SYSTEM_BUNDLES) {
     try {
       return [readFileSync(path, 'utf8')];
@@ -81,6 +100,16 @@ export function tlsOptionsFor(settings: Pick<Settings, 'sslVerify' | 'clientSslC
     options.key = settings.clientSslCertKey
       ? readClientFile(settings.clientSslCertKey, 'client_ssl_cert_key', settings.sources.clientSslCertKey.origin)
       : options.cert;
+    try {
+      createSecureContext({ cert: options.cert, key: options.key });
+    } catch (err) {
+      const keyFrom = settings.clientSslCertKey ? `client_ssl_cert_key (from ${settings.sources.clientSslCertKey.origin})` : 'the same file';
+      throw new ConfigError(`The client certificate client_ssl_cert (from ${certOrigin}) and its key in ${keyFrom} cannot be used ` +
+        `together: ${(err as Error).message}.`, {
+        cause: err, details: { setting: 'client_ssl_cert', source: certOrigin },
+        hint: 'client_ssl_cert must be a PEM certificate (or certificate + key in one file) and client_ssl_cert_key its unencrypted PEM key.',
+      });
+    }
   }
   return options;
 }

@@ -6,6 +6,7 @@ import { closeSessions, createSession, getSession, isGatewayError, loadSettings 
 import { PluginRegistry } from '../../../src/plugins/index.js';
 import { startFileServer } from '../../helpers/servers/http.js';
 import { tempDir } from '../../helpers/fs.js';
+import { Headers as UndiciHeaders } from 'undici';
 
 async function serverWithFile(t: import('node:test').TestContext) {
   const server = await startFileServer(t);
@@ -93,7 +94,7 @@ test('getSession picks the auth handler named by channel_settings, one session p
         created.push(channelName);
         return {
           authenticate(req) {
-            const headers = new (req.headers.constructor as typeof Headers)(req.headers);
+            const headers = new UndiciHeaders(req.headers);
             headers.set('authorization', `Bearer handler-for-${channelName.split('/').pop()}`);
             return { ...req, headers };
           },

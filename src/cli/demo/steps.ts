@@ -2,5 +2,6 @@
 import type { DemoStep } from './types.js';
 import { downloadsStep } from './step-downloads.js';
 import { fetchStep } from './step-fetch.js';
+import { fileChannelStep } from './step-file-channel.js';
 
-export const DEMO_STEPS: DemoStep[] = [downloadsStep, fetchStep];
+export const DEMO_STEPS: DemoStep[] = [downloadsStep, fetchStep, fileChannelStep];

@@ -7,9 +7,10 @@ import type { RegisterCommand } from './commands/types.js';
 import { registerDownload } from './commands/download.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFetch } from './commands/fetch.js';
+import { registerRepodata } from './commands/repodata.js';
 
 /** Every command, in help order. Command files import their heavy modules lazily. */
-const COMMANDS: RegisterCommand[] = [registerDownload, registerFetch, registerDemo];
+const COMMANDS: RegisterCommand[] = [registerDownload, registerFetch, registerRepodata, registerDemo];
 
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command();

@@ -5,4 +5,4 @@ import { fetchStep } from './step-fetch.js';
 import { repodataStep } from './step-repodata.js';
 import { fileChannelStep } from './step-file-channel.js';
 
-export const DEMO_STEPS: DemoStep[] = [downloadsStep, fetchStep, fileChannelStep];
+export const DEMO_STEPS: DemoStep[] = [downloadsStep, fetchStep, repodataStep, fileChannelStep];

@@ -37,6 +37,8 @@ export interface FaultServerOptions extends StartOptions {
   stallMs?: number;
   /** Retry-After seconds sent with 429/503. @default 1 */
   retryAfterSecs?: number;
+  /** Serve normal answers slowly, `chunk` bytes every `delayMs` (so a test can kill a client mid-transfer). */
+  throttle?: { chunk: number; delayMs: number };
 }
 
 export interface FaultServer {
@@ -52,6 +54,8 @@ export interface FaultServer {
   script(path: string, decisions: readonly Decision[]): void;
   /** Change the fault rate (0 turns random faults off, e.g. for a rerun). */
   setFaultRate(rate: number): void;
+  /** Change the pacing of normal answers (undefined: full speed). */
+  setThrottle(pace: { chunk: number; delayMs: number } | undefined): void;
   /** Replace the bytes served at `path` (new ETag), as a republished file. */
   replaceFile(path: string, body: Buffer): void;
   requestsFor(path: string): number;
@@ -65,6 +69,7 @@ export async function startFaultServer(t: TestContext | undefined, options: Faul
   const stallMs = options.stallMs ?? 1500;
   const retryAfter = String(options.retryAfterSecs ?? 1);
   let faultRate = options.faultRate ?? 0;
+  let throttle = options.throttle;
   const scripts = new Map<string, Decision[]>();
   const decisions: FaultServer['decisions'] = [];
   const timers = new Set<NodeJS.Timeout>();
@@ -92,7 +97,7 @@ export async function startFaultServer(t: TestContext | undefined, options: Faul
     decisions.push({ path, decision, ...(req.headers.range ? { range: req.headers.range } : {}) });
     if (!file) return serveFile(req, res, undefined);
     switch (decision) {
-      case 'ok': return serveFile(req, res, file);
+      case 'ok': return throttle ? serveSlowly(req, res, file, throttle, later) : serveFile(req, res, file);
       case 'cut': return cut(req, res, file, Math.floor(random() * file.body.length), later);
       case 'stall': return stall(req, res, file, stallMs, later);
       case 'status429':
@@ -146,6 +151,9 @@ export async function startFaultServer(t: TestContext | undefined, options: Faul
     },
     setFaultRate(rate) {
       faultRate = rate;
+    },
+    setThrottle(pace) {
+      throttle = pace;
     },
     replaceFile(path, body) {
       const entry = http.files.get(path);
@@ -204,6 +212,41 @@ function stall(req: IncomingMessage, res: ServerResponse, file: ServedFile, ms: 
   else res.writeHead(200, headers);
   res.write(slice.subarray(0, Math.min(1024, slice.length - 1)));
   later(ms, () => res.socket?.destroy());
+}
+
+/** Normal service (200, or 206 when Range and If-Range allow), paced in chunks. */
+function serveSlowly(req: IncomingMessage, res: ServerResponse, file: ServedFile, pace: { chunk: number; delayMs: number },
+  later: (ms: number, fn: () => void) => void): void {
+  const ifRange = req.headers['if-range'];
+  const honourRange = !ifRange || ifRange === file.etag || ifRange === file.lastModified;
+  const asked = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+  if (asked && honourRange && Number(asked[1]) >= file.body.length) {
+    res.writeHead(416, { ...validators(file), 'content-range': `bytes */${file.body.length}` });
+    res.end();
+    return;
+  }
+  const start = honourRange ? rangeStart(req, file.body.length) : 0;
+  const slice = file.body.subarray(start);
+  const headers = { ...validators(file), 'content-length': String(slice.length) };
+  if (start > 0) res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${file.body.length - 1}/${file.body.length}` });
+  else res.writeHead(200, headers);
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  let at = 0;
+  const next = (): void => {
+    if (res.destroyed) return;
+    const piece = slice.subarray(at, at + pace.chunk);
+    at += piece.length;
+    if (at >= slice.length) {
+      res.end(piece);
+      return;
+    }
+    res.write(piece);
+    later(pace.delayMs, next);
+  };
+  next();
 }
 
 /** A body longer than the file, sent chunked (no Content-Length to catch it). */

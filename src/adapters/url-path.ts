@@ -29,3 +29,26 @@ export function decodedPath(url: URL): string {
   });
   return decoded.join('/');
 }
+
+const PATH_SCHEMES = /^\s*(file|ftp|s3):/i;
+
+/**
+ * Refuse, before parsing, what the URL parser would silently change in a file, ftp or
+ * s3 URL: literal whitespace (it would become %20) and `.`/`..` segments (they would be
+ * resolved away, so `chan/../../etc/passwd` would quietly name another file).
+ */
+export function assertPlainPathUrl(text: string): void {
+  const m = PATH_SCHEMES.exec(text);
+  if (!m) return;
+  const bad = (why: string): never => {
+    throw new CondaValueError(`Invalid ${m[1]!.toLowerCase()} URL '${maskUrl(text.trim())}': ${why}.`, {
+      hint: 'Percent-encode spaces (%20) and give the path without `.` or `..` segments.',
+    });
+  };
+  const trimmed = text.trim();
+  if (/\s/.test(trimmed)) bad('it contains whitespace');
+  const path = trimmed.replace(/^[a-z0-9]+:\/\/[^/]*/i, '').replace(/[?#].*$/, '');
+  for (const segment of path.split(/[/\\]/)) {
+    if (/^(\.|%2e){1,2}$/i.test(segment)) bad('it has a `.` or `..` path segment');
+  }
+}

@@ -10,6 +10,7 @@ import { maskUrl } from '../redact/safe-url.js';
 import { SafeUrl } from '../redact/safe-url.js';
 import { sleep as defaultSleep } from '../util/sleep.js';
 import { AdapterSet } from '../adapters/registry.js';
+import { assertPlainPathUrl } from '../adapters/url-path.js';
 import type { AuthHandler, AuthHandlerSpec, CredentialSource } from '../auth/types.js';
 import { defaultCredentialSources } from '../auth/credential-sources.js';
 import { selectAuthHandlerName } from '../auth/select-handler.js';
@@ -79,6 +80,7 @@ export interface Session {
 
 export function parseRequestUrl(url: string | URL): URL {
   if (url instanceof URL) return new URL(url.href);
+  assertPlainPathUrl(url);
   try {
     return new URL(url);
   } catch (err) {

@@ -164,3 +164,14 @@ test('an unknown scheme such as gopher:// is CG_UNSUPPORTED_SCHEME, and nothing 
     (e: unknown) => isGatewayError(e) && e.code === 'CG_UNSUPPORTED_SCHEME' && /file, ftp, s3/.test(e.message));
   assert.deepEqual(await listDir(out), []);
 });
+
+test('a file URL with literal spaces or `..` segments is refused before it is resolved, and nothing is written', async (t) => {
+  const { root, out, session } = await channel(t);
+  const base = pathToFileURL(root).href;
+  for (const bad of [`${base}/with space/x.json`, `${base}/noarch/../noarch/pkg-1.0-0.conda`, `${base}/noarch/%2e%2e/noarch/repodata.json`, `${base}/./noarch/repodata.json`]) {
+    await assert.rejects(session.fetch(bad), (e: unknown) => isGatewayError(e) && e.code === 'CG_INVALID_ARGUMENT', bad);
+    await assert.rejects(download(bad, join(out, 'x'), { settings: testSettings() }),
+      (e: unknown) => isGatewayError(e) && e.code === 'CG_INVALID_ARGUMENT', bad);
+  }
+  assert.deepEqual(await listDir(out), []);
+});

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodedPath } from '../../../src/adapters/url-path.js';
+import { assertPlainPathUrl, decodedPath } from '../../../src/adapters/url-path.js';
 import { localPathOf } from '../../../src/adapters/localfs/index.js';
 import { contentTypeFor } from '../../../src/adapters/localfs/content-type.js';
 import { ftpTarget } from '../../../src/adapters/ftp/index.js';
@@ -43,4 +43,13 @@ test('content types follow Python\'s mimetypes for the files conda serves, text/
   assert.equal(contentTypeFor('/c/noarch/repodata.json.zst'), 'application/zstd');
   assert.equal(contentTypeFor('/c/linux-64/x-1-0.tar.bz2'), 'application/x-tar');
   assert.equal(contentTypeFor('/c/linux-64/x-1-0.conda'), 'text/plain');
+});
+
+test('file, ftp and s3 URL text with whitespace or dot segments is refused before parsing; http is left alone', () => {
+  for (const bad of ['file:///tmp/a b', 'file:///chan/../etc/passwd', 'ftp://h/./x', 's3://b/%2E%2E/x', 'FILE:///a/..']) {
+    assert.throws(() => assertPlainPathUrl(bad), invalid, bad);
+  }
+  for (const good of ['file:///tmp/a%20b/x..y', 'ftp://h/pub/.hidden', 's3://b/k?x=..', 'https://h/a/../b', ' file:///tmp/x ']) {
+    assert.doesNotThrow(() => assertPlainPathUrl(good), good);
+  }
 });

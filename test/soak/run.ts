@@ -1,0 +1,74 @@
+/**
+ * The long reliability runs, sized by arguments:
+ *   npm run test:soak -- --transfers 2000 --crashes 50 --processes 8 --packages 50 --fuzz 10000 [--seed 1] [--only faults,crash,concurrency,fuzz]
+ * Prints one counted line per suite and exits non-zero on any corrupt or unverified file,
+ * leak, untyped error, crash or hang.
+ */
+import { parseArgs } from 'node:util';
+import { rmSync } from 'node:fs';
+import { runFaultTransfers, summarize } from '../reliability/suites/faults.js';
+import { concurrencyLine, crashLine, runConcurrent, runCrashes } from '../reliability/suites/fetch-procs.js';
+import { fuzz, fuzzLine } from '../reliability/suites/fuzz-run.js';
+import { fuzzStateDir, fuzzTargets } from '../reliability/suites/fuzz-targets.js';
+
+const { values } = parseArgs({
+  options: {
+    transfers: { type: 'string', default: '200' },
+    'fault-rate': { type: 'string', default: '0.3' },
+    crashes: { type: 'string', default: '20' },
+    'crash-packages': { type: 'string', default: '8' },
+    processes: { type: 'string', default: '8' },
+    packages: { type: 'string', default: '50' },
+    fuzz: { type: 'string', default: '10000' },
+    seed: { type: 'string', default: '1' },
+    only: { type: 'string' },
+  },
+});
+const num = (name: keyof typeof values): number => {
+  const n = Number(values[name]);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number, not '${String(values[name])}'`);
+  return n;
+};
+const only = new Set((values.only ?? 'faults,crash,concurrency,fuzz').split(',').map((s) => s.trim()));
+const seed = num('seed');
+const failures: string[] = [];
+const started = performance.now();
+const say = (line: string): void => console.log(line);
+
+if (only.has('faults')) {
+  const t0 = performance.now();
+  const c = await runFaultTransfers({ transfers: num('transfers'), seed, faultRate: num('fault-rate') });
+  say(`${summarize(c)} [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
+  if (c.corrupt || c.unverified || c.badPartials || c.strayFiles || c.untypedErrors || c.retryAfterIgnored) failures.push('faults');
+  if (c.verifiedFirstTry + c.verifiedAfterRerun !== c.transfers) failures.push('faults: not every transfer verified after a rerun');
+}
+if (only.has('crash')) {
+  const t0 = performance.now();
+  const packages = num('crash-packages');
+  const c = await runCrashes({ runs: num('crashes'), packages, seed });
+  say(`${crashLine(c, packages)} [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
+  if (c.corruptAfterKill || c.strayAfterKill || c.rerunsFailed || c.corruptAfterRerun || c.partialsAfterRerun
+    || c.completeVerified !== c.runs * packages) failures.push('crash');
+}
+if (only.has('concurrency')) {
+  const t0 = performance.now();
+  const c = await runConcurrent({ processes: num('processes'), packages: num('packages'), seed });
+  say(`${concurrencyLine(c)} [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
+  if (c.exitedOk !== c.processes || c.complete !== c.packages || c.corrupt || c.leftovers || c.transferredMoreThanOnce) failures.push('concurrency');
+}
+if (only.has('fuzz')) {
+  const t0 = performance.now();
+  let cases = 0;
+  for (const target of fuzzTargets()) {
+    const c = await fuzz(target, num('fuzz'), seed);
+    cases += c.cases;
+    say(fuzzLine(c));
+    for (const example of c.examples) say(`  ${example}`);
+    if (c.defects || c.leaks) failures.push(`fuzz ${c.name}`);
+  }
+  say(`fuzz: ${fuzzTargets().length} parsers, ${cases} cases in total [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
+  const dir = fuzzStateDir();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+say(`soak: ${failures.length === 0 ? 'all counts clean' : `FAILED: ${failures.join(', ')}`} in ${((performance.now() - started) / 1000).toFixed(0)} s (seed ${seed})`);
+process.exitCode = failures.length === 0 ? 0 : 1;

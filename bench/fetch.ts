@@ -17,7 +17,6 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DATA = join(ROOT, 'bench', '.data');
-const FILES = join(DATA, 'files');
 const MIN = 50 * 1024;
 const MAX = 64 * 1024 * 1024;
 
@@ -41,22 +40,24 @@ function sizes(count: number, totalBytes: number): number[] {
   return raw.map((s) => Math.round(Math.min(MAX, Math.max(MIN, (s * totalBytes) / sum))));
 }
 
-async function generate(count: number, totalBytes: number): Promise<Manifest> {
-  const manifestPath = join(DATA, `manifest-${count}-${totalBytes}.json`);
-  if (existsSync(manifestPath)) return JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
-  await rm(FILES, { recursive: true, force: true });
-  await mkdir(FILES, { recursive: true });
+/** One directory per data set, with its manifest written last (so a half-generated set is redone). */
+async function generate(count: number, totalBytes: number): Promise<Manifest & { dir: string }> {
+  const dir = join(DATA, `fetch-${count}-${totalBytes}`);
+  const manifestPath = join(dir, 'manifest.json');
+  if (existsSync(manifestPath)) return { dir, ...(JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest) };
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
   const files: Manifest['files'] = [];
   let i = 0;
   for (const size of sizes(count, totalBytes)) {
     const name = `bench${String(i++).padStart(3, '0')}-1.0-h0_0.conda`;
     const body = randomBytes(size);
-    await writeFile(join(FILES, name), body);
+    await writeFile(join(dir, name), body);
     files.push({ name, size, sha256: createHash('sha256').update(body).digest('hex') });
   }
   const manifest = { files };
   await writeFile(manifestPath, JSON.stringify(manifest));
-  return manifest;
+  return { dir, ...manifest };
 }
 
 const SERVER = `
@@ -78,21 +79,32 @@ server.keepAliveTimeout = 5000;
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));
 `;
 
-async function startServer(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['-e', SERVER, FILES], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startServer(dir: string): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['-e', SERVER, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
 }
 
-function run(cmd: string, args: string[]): Promise<{ code: number; stderr: string }> {
+function run(cmd: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    child.on('close', (code) => resolve({ code: code ?? 1, stderr }));
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
+}
+
+/** fetchPackages' own elapsed time, from the JSON summary (process start-up and tsx excluded). */
+function fetchSeconds(stdout: string): number {
+  const summary = stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; summary?: { elapsedMs: number } })
+    .find((e) => e.type === 'summary');
+  return (summary?.summary?.elapsedMs ?? NaN) / 1000;
 }
 
 async function timed(fn: () => Promise<void>): Promise<number> {
@@ -108,7 +120,7 @@ async function main(): Promise<void> {
   const rounds = Number(arg('rounds', '2'));
   const manifest = await generate(count, totalBytes);
   const bytes = manifest.files.reduce((n, f) => n + f.size, 0);
-  const server = await startServer();
+  const server = await startServer(manifest.dir);
   const out = join(DATA, 'out');
   const spec = join(DATA, 'env.txt');
   await writeFile(spec, `@EXPLICIT\n${manifest.files.map((f) => `${server.url}/${f.name}#sha256:${f.sha256}`).join('\n')}\n`);
@@ -119,7 +131,7 @@ async function main(): Promise<void> {
     `${Math.min(...manifest.files.map((f) => f.size))}–${Math.max(...manifest.files.map((f) => f.size))} bytes; server ${server.url}`);
   try {
     for (const jobs of jobsList) {
-      const results = { curl: [] as number[], ours: [] as number[] };
+      const results = { curl: [] as number[], ours: [] as number[], inProcess: [] as number[] };
       for (let r = 0; r < rounds; r++) {
         await rm(out, { recursive: true, force: true });
         await mkdir(out, { recursive: true });
@@ -129,8 +141,9 @@ async function main(): Promise<void> {
         }));
         await rm(out, { recursive: true, force: true });
         results.ours.push(await timed(async () => {
-          const res = await run(process.execPath, ['--import', 'tsx', cli, '--cli', 'fetch', spec, '--pkgs-dir', out, '-j', String(jobs), '-q']);
-          if (res.code !== 0) throw new Error(`conda-gateway fetch failed: ${res.stderr}`);
+          const res = await run(process.execPath, ['--import', 'tsx', cli, '--cli', 'fetch', spec, '--pkgs-dir', out, '-j', String(jobs), '--json']);
+          if (res.code !== 0) throw new Error(`conda-gateway fetch failed: ${res.stderr}${res.stdout.slice(-2000)}`);
+          results.inProcess.push(fetchSeconds(res.stdout));
         }));
         const fetched = (await readdir(out)).filter((f) => f.endsWith('.conda')).length;
         if (fetched !== manifest.files.length) throw new Error(`only ${fetched} files fetched`);
@@ -141,6 +154,7 @@ async function main(): Promise<void> {
       const ours = mibs(best(results.ours));
       console.log(`parallel ${String(jobs).padStart(2)}: curl ${curl.toFixed(0)} MiB/s (${best(results.curl).toFixed(2)} s)  ` +
         `conda-gateway fetch ${ours.toFixed(0)} MiB/s (${best(results.ours).toFixed(2)} s, sha256-verified)  ratio ${(ours / curl).toFixed(2)}x  ` +
+        `(without process start-up: ${mibs(best(results.inProcess)).toFixed(0)} MiB/s, ratio ${(mibs(best(results.inProcess)) / curl).toFixed(2)}x)  ` +
         `[best of ${rounds}; all: curl ${results.curl.map((s) => s.toFixed(2)).join('/')} s, ours ${results.ours.map((s) => s.toFixed(2)).join('/')} s]`);
     }
   } finally {

@@ -188,7 +188,8 @@ async function fetchOne(state: RunState, pkg: PackageSpec): Promise<PackageResul
     try {
       const done = await attempt(state, pkg, candidate);
       state.bytesFetched += done.reused ? 0 : done.bytes - done.resumedFrom;
-      await state.urls.add(pkg.url);
+      // A reused file was recorded by whoever fetched it (another process, usually).
+      if (!done.reused) await state.urls.add(pkg.url);
       if (done.reused) {
         state.emit({ type: 'cached', url: masked, fileName: pkg.fileName, path: done.path, bytes: done.bytes, unverified: false });
         return result(pkg, state.pkgsDir, 'cached', done.bytes, false);

@@ -86,7 +86,7 @@ async function runFetch(io: CliIo, global: GlobalOptions, specs: string[], flags
       jobs, settings, signal: controller.signal, failFast: flags.failFast, dryRun: flags.dryRun, log, onEvent,
     });
     bars.stop();
-    if (!global.json && !global.quiet) printSummary(io, summary);
+    if (!global.json) printSummary(io, summary, Boolean(global.quiet));
     if (summary.aborted && !summary.failed) return ERROR_CODES.CG_ABORTED.exitCode;
     const first = summary.failures[0];
     return first ? ERROR_CODES[first.error.code].exitCode : summary.aborted ? ERROR_CODES.CG_ABORTED.exitCode : 0;
@@ -144,20 +144,22 @@ function barEvents(io: CliIo, global: GlobalOptions, bars: import('../progress.j
   };
 }
 
-function printSummary(io: CliIo, s: FetchSummary): void {
+/** The whole summary; with -q only the failures, which a quiet run must still explain. */
+function printSummary(io: CliIo, s: FetchSummary, quiet: boolean): void {
+  if (quiet && !s.failures.length) return;
   const mib = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
   const secs = s.elapsedMs / 1000;
   const rate = secs > 0 ? `${mib(s.bytesFetched / secs)}/s` : '';
   const out: string[] = [];
-  if (s.dryRun) {
+  if (!quiet && s.dryRun) {
     out.push(`Dry run: ${s.notStarted} of ${s.total} packages would be fetched into ${s.pkgsDir}; ${s.cached} already cached.`);
     for (const p of s.packages.filter((r) => r.status === 'would-fetch')) out.push(`  would fetch ${p.url}`);
-  } else {
+  } else if (!quiet) {
     out.push(`${s.fetched} fetched (${mib(s.bytesFetched)} in ${secs.toFixed(1)} s${rate ? `, ${rate}` : ''}), ` +
       `${s.cached} from cache, ${s.failed} failed${s.notStarted ? `, ${s.notStarted} not fetched` : ''} — ${s.pkgsDir}`);
   }
   const unverified = s.packages.filter((p) => p.unverified && (p.status === 'fetched' || p.status === 'cached'));
-  if (unverified.length) {
+  if (unverified.length && !quiet) {
     out.push(`${unverified.length} package(s) had no checksum and are NOT verified:`);
     for (const p of unverified) out.push(`  ${p.fileName}`);
   }
@@ -169,6 +171,6 @@ function printSummary(io: CliIo, s: FetchSummary): void {
       if (f.error.message.includes('\n')) for (const l of f.error.message.split('\n').slice(1).filter(Boolean)) out.push(`    ${l}`);
     }
   }
-  if (s.aborted) out.push('Interrupted: run the same command again to resume.');
+  if (s.aborted && !quiet) out.push('Interrupted: run the same command again to resume.');
   io.stderr.write(`${out.join('\n')}\n`);
 }

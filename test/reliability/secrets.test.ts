@@ -213,3 +213,77 @@ test('CLI commands with secret URLs, proxy credentials and S3 keys print no secr
   console.log(line);
   assert.deepEqual(leaks, []);
 });
+
+/** Every file under `dir` (recursively) that holds a secret. */
+async function filesWithSecrets(dir: string): Promise<string[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    const leak = findLeak((await readFile(path)).toString('latin1'));
+    if (leak) out.push(`${path}: …${leak}…`);
+  }
+  return out;
+}
+
+test('fetch and repodata with secrets in URLs, .condarc, .netrc and the environment print and persist no secret', async (t) => {
+  const { writeFile, mkdir } = await import('node:fs/promises');
+  const server = await startFaultServer(t, { seed: 8 });
+  const body = bytes(60_000, 12);
+  const pkgPath = '/t/tk-s3cr3t/chan/noarch/p-1.0-0.conda';
+  server.addFile(pkgPath, body);
+  server.addFile('/t/tk-s3cr3t/chan/noarch/repodata.json', Buffer.from(JSON.stringify({
+    info: { subdir: 'noarch' }, packages: {}, 'packages.conda': { 'p-1.0-0.conda': { name: 'p', version: '1.0', build: '0', sha256: sha256(body) } },
+  })));
+  server.script(pkgPath, ['status503', 'cut']);
+  const dir = await tempDir(t);
+  const home = join(dir, 'home');
+  await mkdir(home);
+  const base = `http://user:s3cr3t@127.0.0.1:${server.http.port}`;
+  await writeFile(join(home, '.netrc'), `machine 127.0.0.1 login netuser password s3cr3t-netrc\n`);
+  await writeFile(join(home, '.condarc'), [
+    `channel_alias: ${base}/t/tk-s3cr3t`,
+    'proxy_servers:',
+    '  ftp: http://proxyuser:pr0xy-pass@127.0.0.1:9',
+    'remote_backoff_factor: 0',
+  ].join('\n') + '\n');
+  const good = join(dir, 'good.txt');
+  await writeFile(good, `@EXPLICIT\n${base}${pkgPath}#sha256:${sha256(body)}\n`);
+  const bad = join(dir, 'bad.txt');
+  await writeFile(bad, `@EXPLICIT\n${base}/t/tk-s3cr3t/chan/noarch/missing-1-0.conda\n${base}${pkgPath}?X-Amz-Signature=s3cr3t#sha256:${'0'.repeat(64)}\n`);
+  const env = { HOME: home, NETRC: join(home, '.netrc'), AWS_SECRET_ACCESS_KEY: 's3cr3t-aws', CONDA_REMOTE_BACKOFF_FACTOR: '0' };
+  const pkgs = join(dir, 'pkgs');
+  const cache = join(dir, 'cache');
+  const cases: string[][] = [];
+  for (const flags of [[], ['-v'], ['--json'], ['-v', '--json']]) {
+    cases.push([...flags, 'fetch', good, '--pkgs-dir', pkgs], [...flags, 'fetch', bad, '--pkgs-dir', pkgs],
+      [...flags, 'fetch', `${base}${pkgPath}?token=s3cr3t#sha256:${sha256(body)}`, '--pkgs-dir', join(dir, 'pkgs2'), '--dry-run'],
+      [...flags, 'repodata', `${base}/t/tk-s3cr3t/chan`, '--subdir', 'noarch', '--cache-dir', cache],
+      [...flags, 'repodata', 'chan', '--subdir', 'noarch', '--cache-dir', cache],
+      [...flags, 'repodata', `${base}/t/tk-s3cr3t/nochannel`, '--subdir', 'noarch', '--cache-dir', cache]);
+  }
+  const leaks: string[] = [];
+  let scanned = 0;
+  for (const args of cases) {
+    const r = await runCli(args, { env });
+    scanned += r.stdout.length + r.stderr.length;
+    const leak = findLeak(r.stdout + r.stderr);
+    if (leak) leaks.push(`${args.join(' ')}: …${leak}…`);
+  }
+  const { readFile } = await import('node:fs/promises');
+  assert.deepEqual(await readFile(join(pkgs, 'p-1.0-0.conda')), body, 'the good spec was fetched despite 503 and a cut');
+  const persisted = [...await filesWithSecrets(cache), ...await filesWithSecrets(pkgs), ...await filesWithSecrets(join(dir, 'pkgs2')).catch(() => [])];
+  const line = `secrets (fetch/repodata CLI): ${cases.length} runs, ${scanned} bytes scanned, ${leaks.length} leaks in output, ` +
+    `${persisted.length} files in the pkgs dir or repodata cache holding a secret`;
+  t.diagnostic(line);
+  console.log(line);
+  assert.deepEqual(leaks, []);
+  assert.deepEqual(persisted, []);
+});
+
+test('urls.txt in the package cache records no signed query string', { todo: 'packages/pkgs-dir.ts urlForCache keeps the query (reported)' }, async (t) => {
+  const { urlForCache } = await import('../../src/packages/pkgs-dir.js');
+  assert.equal(findLeak(urlForCache('https://h/t/tk-s3cr3t/c/noarch/p-1-0.conda?X-Amz-Signature=s3cr3t')), undefined);
+  t.diagnostic('urls.txt checked');
+});

@@ -235,7 +235,7 @@ export async function fetchShardedSubset(channelUrl: string, subdirs: readonly s
       }
       wave = [...next];
     }
-    log(`${channelUrl}: ${visited.size} names, ${used} shards (${downloaded} downloaded)`);
+    log(`${SafeUrl.from(channelUrl).toString()}: ${visited.size} names, ${used} shards (${downloaded} downloaded)`);
     const out = new Map<string, FetchRepodataResult>();
     for (const idx of loadedIndexes) {
       out.set(idx.subdir, {

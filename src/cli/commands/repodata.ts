@@ -29,10 +29,11 @@ export const registerRepodata: RegisterCommand = (program, env) => {
     .action(async (channels: string[], opts: RepodataCliOptions) => {
       const { io } = env;
       const global = { ...env.globals(), json: opts.json };
-      const [repodata, { cliSettings, verboseLog, warnInsecure }, render, { resolveChannelUrls }, { createSession }, path] =
+      const [repodata, { cliSettings, verboseLog, warnInsecure }, render, { resolveChannelUrls }, { createSession }, path, { maskUrl }] =
         await Promise.all([
           import('../../repodata/index.js'), import('../context.js'), import('../render-error.js'),
           import('../../config/channels.js'), import('../../session/create-session.js'), import('node:path'),
+          import('../../redact/safe-url.js'),
         ]);
       let session: import('../../session/create-session.js').Session | undefined;
       try {
@@ -66,7 +67,7 @@ export const registerRepodata: RegisterCommand = (program, env) => {
             }
           }));
         };
-        const outcomes = (await Promise.all(urls.map(perChannel))).flat();
+        const outcomes = (await Promise.all(urls.map(perChannel))).flat().map((o) => ({ ...o, channel: maskUrl(o.channel) }));
         report(io, global, outcomes, packages.length > 0, render, env.setExitCode);
       } catch (err) {
         env.setExitCode(render.renderError(io, err, { json: global.json, verbose: global.verbose }));

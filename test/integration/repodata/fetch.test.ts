@@ -284,19 +284,26 @@ test('a slow server can be abandoned with an AbortSignal, leaving no cache files
   assert.deepEqual((await readdir(cacheDir)).filter((f) => /\.(json|tmp)$/.test(f)), []);
 });
 
-test('credentials in the channel URL never reach the state file, the cache key or errors', async (t) => {
+test('credentials in the channel URL never reach the state file, the cache key, logs or errors', async (t) => {
   const { server, cacheDir } = await setup(t);
   const port = new URL(server.url).port;
   const secretUrl = `http://user:s3cr3t@127.0.0.1:${port}`;
-  const result = await fetchRepodata(secretUrl, 'linux-64', { cacheDir, settings: testSettings() });
+  const logs: string[] = [];
+  const log = (m: string) => logs.push(m);
+  server.mode('linux-64', { corruptZst: true });
+  const result = await fetchRepodata(secretUrl, 'linux-64', { cacheDir, settings: testSettings(), log });
   assert.equal(result.state.url, `http://127.0.0.1:${port}/linux-64`);
   assert.doesNotMatch(await readFile(result.cachePath.replace(/\.json$/, '.info.json'), 'utf8'), /s3cr3t/);
   assert.equal(result.cachePath, cachePaths(cacheDir, `${server.url}/linux-64`).data);
+  assert.doesNotMatch(String(result.url), /s3cr3t/);
   server.mode('noarch', { missing: true });
-  await assert.rejects(fetchRepodata(secretUrl, 'noarch', { cacheDir, settings: testSettings() }), (err: unknown) => {
+  await assert.rejects(fetchRepodata(secretUrl, 'noarch', { cacheDir, settings: testSettings(), log }), (err: unknown) => {
     assert.doesNotMatch(JSON.stringify(err) + String(err) + (err as Error).stack, /s3cr3t/);
     return true;
   });
+  await fetchRepodata(secretUrl, 'osx-64', { cacheDir, settings: testSettings(), log, packages: ['python'] });
+  assert.ok(logs.length >= 2);
+  assert.doesNotMatch(logs.join('\n'), /s3cr3t/);
 });
 
 test('two processes refreshing one cache at once download it once', async (t) => {

@@ -105,3 +105,36 @@ test('bad input on the command line: unknown format, other platform and missing 
   assert.match(missing.stderr(), /nope\.lock: no such file/);
   assert.deepEqual(await listDir(dir), ['environment.yml', 'osx.txt'], 'nothing created');
 });
+
+test('--json prints masked event lines and a summary; a failed package makes the exit status non-zero and is named with its line', async (t) => {
+  const server = await startFileServer(t);
+  const dir = await tempDir(t);
+  const good = bytes(200_000, 5);
+  server.setFile('/t/tk-s3cr3t/cf/noarch/good-1-0.conda', good);
+  const base = server.url.replace('http://', 'http://user:pa55s3cr3t@');
+  await writeFile(join(dir, 'env.txt'), `@EXPLICIT\n${base}/t/tk-s3cr3t/cf/noarch/good-1-0.conda#sha256:${sha256(good)}\n` +
+    `${base}/t/tk-s3cr3t/cf/noarch/gone-1-0.conda#${'a'.repeat(32)}\n`);
+  const json = spawnCli(['fetch', 'env.txt', '--pkgs-dir', 'pkgs', '--json'], dir);
+  assert.equal(await json.exit, 4, json.stderr());
+  const types = new Set(json.lines.map((l) => l.type));
+  for (const type of ['plan', 'start', 'progress', 'done', 'error', 'summary']) assert.ok(types.has(type), `has a ${type} line`);
+  const summary = json.lines.at(-1)?.summary as { failed: number; fetched: number; failures: Array<{ origin: { line: number } }> };
+  assert.equal(summary.fetched, 1);
+  assert.equal(summary.failed, 1);
+  assert.equal(summary.failures[0]!.origin.line, 3);
+  const all = JSON.stringify(json.lines) + json.stderr() + (await readFile(join(dir, 'pkgs', 'urls.txt'), 'utf8'));
+  assert.ok(!all.includes('s3cr3t'), 'no secret anywhere');
+
+  const text = spawnCli(['fetch', 'env.txt', '--pkgs-dir', 'pkgs'], dir);
+  assert.equal(await text.exit, 4);
+  assert.match(text.stderr(), /0 fetched .*1 from cache, 1 failed/);
+  assert.match(text.stderr(), /gone-1-0\.conda \(.*env\.txt:3\): CondaHTTPError/);
+  assert.ok(!text.stderr().includes('s3cr3t'));
+  const quiet = spawnCli(['-q', 'fetch', 'env.txt', '--pkgs-dir', 'pkgs'], dir);
+  assert.equal(await quiet.exit, 4);
+  assert.match(quiet.stderr(), /^1 package\(s\) failed:/);
+  const dry = spawnCli(['fetch', 'env.txt', '--pkgs-dir', 'pkgs', '--dry-run'], dir);
+  assert.equal(await dry.exit, 0);
+  assert.match(dry.stderr(), /Dry run: 1 of 2 packages would be fetched/);
+  assert.deepEqual(await listDir(join(dir, 'pkgs')), ['good-1-0.conda', 'urls', 'urls.txt']);
+});

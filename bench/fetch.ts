@@ -3,7 +3,7 @@
  * files, from the same local static server (its own process), in the same run. Prints
  * both throughputs and the ratio. Not part of `npm test`.
  *
- *   npx tsx bench/fetch.ts [--total-mib 1536] [--files 200] [--jobs 8[,16]] [--rounds 2]
+ *   npx tsx bench/fetch.ts [--total-mib 1536] [--files 200] [--jobs 8[,16]] [--rounds 2] [--breakdown]
  *
  * Data is generated once under bench/.data (git-ignored): files of 50 KiB to 64 MiB,
  * log-uniformly spread, scaled to the requested total.
@@ -107,6 +107,39 @@ function fetchSeconds(stdout: string): number {
   return (summary?.summary?.elapsedMs ?? NaN) / 1000;
 }
 
+/**
+ * Where the time goes (--breakdown): the same transfers in this process with undici's
+ * request() into a write stream, then with sha256 of every chunk, then with an fsync per file.
+ */
+async function nodeFloor(url: string, files: Manifest['files'], jobs: number, out: string, step: 'copy' | 'sha256' | 'fsync'): Promise<number> {
+  const [{ Agent, request }, { createWriteStream }, { open }, { pipeline }] = await Promise.all([
+    import('undici'), import('node:fs'), import('node:fs/promises'), import('node:stream/promises'),
+  ]);
+  const agent = new Agent({ connections: jobs });
+  const queue = [...files].sort((a, b) => b.size - a.size);
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  const secs = await timed(async () => {
+    await Promise.all(Array.from({ length: jobs }, async () => {
+      for (let f = queue.shift(); f; f = queue.shift()) {
+        const res = await request(`${url}/${f.name}`, { dispatcher: agent });
+        if (step !== 'copy') {
+          const hash = createHash('sha256');
+          res.body.on('data', (c: Buffer) => hash.update(c));
+        }
+        await pipeline(res.body, createWriteStream(join(out, f.name)));
+        if (step === 'fsync') {
+          const fh = await open(join(out, f.name), 'r+');
+          await fh.sync();
+          await fh.close();
+        }
+      }
+    }));
+  });
+  await agent.close();
+  return secs;
+}
+
 async function timed(fn: () => Promise<void>): Promise<number> {
   const t0 = performance.now();
   await fn();
@@ -149,6 +182,14 @@ async function main(): Promise<void> {
         if (fetched !== manifest.files.length) throw new Error(`only ${fetched} files fetched`);
       }
       const best = (xs: number[]): number => Math.min(...xs);
+      if (process.argv.includes('--breakdown')) {
+        const floor: string[] = [];
+        for (const step of ['copy', 'sha256', 'fsync'] as const) {
+          const secs = await nodeFloor(server.url, manifest.files, jobs, out, step);
+          floor.push(`${step === 'copy' ? 'copy' : `+${step}`} ${(bytes / 1048576 / secs).toFixed(0)} MiB/s`);
+        }
+        console.log(`parallel ${String(jobs).padStart(2)}: Node floor in-process (undici request → file): ${floor.join(', ')}`);
+      }
       const mibs = (secs: number): number => bytes / 1048576 / secs;
       const curl = mibs(best(results.curl));
       const ours = mibs(best(results.ours));

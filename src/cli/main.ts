@@ -8,9 +8,11 @@ import { registerDownload } from './commands/download.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerRepodata } from './commands/repodata.js';
+import { registerConfig } from './commands/config.js';
+import { registerAuth } from './commands/auth.js';
 
 /** Every command, in help order. Command files import their heavy modules lazily. */
-const COMMANDS: RegisterCommand[] = [registerDownload, registerFetch, registerRepodata, registerDemo];
+const COMMANDS: RegisterCommand[] = [registerDownload, registerFetch, registerRepodata, registerConfig, registerAuth, registerDemo];
 
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
   const program = new Command();

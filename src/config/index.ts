@@ -5,6 +5,6 @@ export { SETTING_SPECS, SETTING_KEYS, settingKeyForName } from './registry.js';
 export type { SettingSpec } from './registry.js';
 export type { Settings, SettingValues, SettingKey, PathConflict } from './settings.js';
 export type { SettingSource } from './parsers.js';
-export { resolveChannelUrls } from './channels.js';
+export { resolveChannelUrls, channelNameFromUrl } from './channels.js';
 export { loadCondaSettings, condarcLayers, findCondarcFiles, condarcSearchPath, parseCondarc, readCondarc } from './condarc.js';
 export type { LoadCondaSettingsOptions, CondarcSearchOptions } from './condarc.js';

@@ -5,6 +5,7 @@ export { getResponseInfo, nodeBodyOf } from './response-info.js';
 export type { ResponseInfo } from './response-info.js';
 export { delayFor, parseRetryAfter, BACKOFF_MAX_MS } from './retry/backoff.js';
 export { isRetryableStatus, RETRY_STATUSES } from './retry/classify.js';
-export { selectProxy, shouldBypassProxy, environmentProxies } from './proxy.js';
+export { selectProxy, selectProxyWithSource, shouldBypassProxy, environmentProxies } from './proxy.js';
+export type { SelectedProxy } from './proxy.js';
 export { toGatewayError } from './map-error.js';
 export type { GatewayRequest, RequestContext, Middleware, Next, RetryEvent, HttpMethod } from './types.js';

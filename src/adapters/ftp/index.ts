@@ -114,13 +114,21 @@ export async function createFtpAdapter(deps: AdapterDeps): Promise<Adapter> {
     return true;
   }
 
+  /** SIZE, read leniently: a reply without a number (ftp-srv says "213 File status" for 0 bytes) means unknown. */
+  async function sizeOf(lease: Lease, path: string): Promise<number | undefined> {
+    const res = await lease.client.send(`SIZE ${await lease.client.protectWhitespace(path)}`);
+    const m = /^213[ -]\s*(\d+)\s*$/.exec(res.message.trim().split(/\r?\n/).at(-1) ?? '');
+    const n = m ? Number(m[1]) : Number.NaN;
+    return Number.isSafeInteger(n) ? n : undefined;
+  }
+
   /** Answer one request on a leased connection; owns the lease once a body is handed out. */
   async function serve(req: GatewayRequest, key: string, lease: Lease, target: Target): Promise<Response> {
     const { client } = lease;
     const { path } = target;
     let size: number | undefined;
     try {
-      size = await client.size(path);
+      size = await sizeOf(lease, path);
     } catch (err) {
       const code = ftpReplyCode(err);
       if (code === undefined) throw withCode(err);

@@ -197,3 +197,23 @@ test('a server that never greets times out with CG_TIMEOUT after remote_connect_
   assert.ok(Date.now() - started < 5000);
   assert.equal(sockets.size, 2);
 });
+
+test('an empty file is a 200 with an empty body (ftp-srv answers SIZE without a number: no Content-Length)', async (t) => {
+  const { server, session } = await setup(t);
+  await server.setFile('/pub/empty.json', '');
+  const res = await session.fetch(`${server.url}/pub/empty.json`);
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-length'), null);
+  assert.equal(res.headers.get('content-type'), 'application/json');
+  assert.equal((await res.arrayBuffer()).byteLength, 0);
+});
+
+test('parallel requests in one session each get their own connection, then share the idle ones', async (t) => {
+  const { server, body, session, url } = await setup(t);
+  const all = await Promise.all([0, 1, 2].map(async () => Buffer.from(await (await session.fetch(url)).arrayBuffer())));
+  for (const got of all) assert.deepEqual(got, body);
+  assert.equal(server.connections, 3);
+  await new Promise((r) => setImmediate(r));
+  await Promise.all([0, 1, 2].map(async () => (await session.fetch(url)).arrayBuffer()));
+  assert.equal(server.connections, 3);
+});

@@ -37,6 +37,8 @@ export interface FaultServerOptions extends StartOptions {
   stallMs?: number;
   /** Retry-After seconds sent with 429/503. @default 1 */
   retryAfterSecs?: number;
+  /** Called before each request to a served path is answered, with how many came before it (to change the file mid-test). */
+  beforeRequest?: (path: string, earlier: number) => void;
   /** Serve normal answers slowly, `chunk` bytes every `delayMs` (so a test can kill a client mid-transfer). */
   throttle?: { chunk: number; delayMs: number };
 }
@@ -92,6 +94,7 @@ export async function startFaultServer(t: TestContext | undefined, options: Faul
   };
 
   const handle = (path: string) => (req: IncomingMessage, res: ServerResponse): void => {
+    options.beforeRequest?.(path, decisions.filter((d) => d.path === path).length);
     const file = http.files.get(path);
     const decision = decide(path);
     decisions.push({ path, decision, ...(req.headers.range ? { range: req.headers.range } : {}) });

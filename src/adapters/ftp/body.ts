@@ -24,8 +24,13 @@ export class FtpBody {
   #pending: ((err?: Error | null) => void) | undefined;
   #markStarted!: () => void;
 
-  /** `limit`: pass on at most this many bytes (a bounded Range), then stop the transfer. */
-  constructor(limit?: number) {
+  #settled = false;
+
+  /**
+   * `limit`: pass on at most this many bytes (a bounded Range), then stop the transfer.
+   * `onCancel`: the reader gave up before the end; stop the transfer now rather than at the next chunk.
+   */
+  constructor(limit?: number, onCancel?: () => void) {
     this.started = new Promise((resolve) => {
       this.#markStarted = resolve;
     });
@@ -34,6 +39,10 @@ export class FtpBody {
       read: () => this.#resume(),
       destroy: (err, cb) => {
         this.#resume(err ?? new Error('FTP body cancelled'));
+        if (!this.#settled) {
+          this.#settled = true;
+          onCancel?.();
+        }
         cb(err);
       },
     });
@@ -53,6 +62,7 @@ export class FtpBody {
         this.received += piece.length;
         const more = piece.length === 0 || this.out.push(piece);
         if (this.limitReached) {
+          this.#settled = true;
           this.out.push(null);
           // Refusing the rest makes basic-ftp drop the data connection.
           cb(new Error('range complete'));
@@ -70,6 +80,7 @@ export class FtpBody {
 
   /** The transfer completed: end the body, unless fewer bytes came than announced. */
   finish(expected: number | undefined, describe: string): void {
+    this.#settled = true;
     if (this.limitReached || this.out.destroyed) return;
     if (expected !== undefined && this.received < expected) {
       this.fail(cutError(`FTP transfer of ${describe} ended after ${this.received} of ${expected} bytes`));
@@ -79,6 +90,7 @@ export class FtpBody {
   }
 
   fail(err: Error): void {
+    this.#settled = true;
     if (!this.out.destroyed && !this.limitReached) this.out.destroy(err);
   }
 }

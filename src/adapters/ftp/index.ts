@@ -172,7 +172,7 @@ export async function createFtpAdapter(deps: AdapterDeps): Promise<Adapter> {
       return responseFromNode(null, { status, statusText, headers });
     }
 
-    const body = new FtpBody(limit);
+    const body = new FtpBody(limit, () => pool.discard(lease));
     const done = client.downloadTo(body.sink, path, start);
     try {
       await Promise.race([body.started, done]);

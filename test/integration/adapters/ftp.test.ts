@@ -217,3 +217,14 @@ test('parallel requests in one session each get their own connection, then share
   await Promise.all([0, 1, 2].map(async () => (await session.fetch(url)).arrayBuffer()));
   assert.equal(server.connections, 3);
 });
+
+test('a body the reader cancels stops its transfer and the session goes on with a fresh connection', async (t) => {
+  const { server, body, session, url } = await setup(t);
+  const first = await session.fetch(url);
+  const reader = first.body!.getReader();
+  await reader.read();
+  await reader.cancel();
+  const second = await session.fetch(url);
+  assert.deepEqual(Buffer.from(await second.arrayBuffer()), body);
+  assert.equal(server.connections, 2);
+});

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { buildProgram, run as runInProcess } from '../../../src/cli/main.js';
+import { buildProgram } from '../../../src/cli/main.js';
+import { runHere } from './run-in-process.js';
 import { runCli, type CliResult } from '../../helpers/cli.js';
 import { startFileServer } from '../../helpers/servers/http.js';
 import { startProxy } from '../../helpers/servers/proxy.js';
@@ -25,25 +25,6 @@ const SECRETS = {
   urlToken: 'tk-URL-s3cr3t12',
   condaToken: 'tk-CONDA-s3cr3t13',
 };
-
-function capture(): Writable & { text: () => string } {
-  let text = '';
-  const stream = new Writable({
-    write(chunk: Buffer | string, _enc, cb) {
-      text += chunk.toString();
-      cb();
-    },
-  });
-  return Object.assign(stream, { text: () => text });
-}
-
-/** In-process run through main's run(argv, io): same code as the binary, without a process start per command. */
-async function runHere(args: string[], env: Record<string, string>, cwd: string): Promise<CliResult> {
-  const stdout = capture();
-  const stderr = capture();
-  const code = await runInProcess(['node', 'conda-gateway', ...args], { stdout, stderr, env, cwd });
-  return { code, signal: null, stdout: stdout.text(), stderr: stderr.text() };
-}
 
 // A few runs go through a real child process, so output written outside the injected streams is caught too.
 const SPAWNED = new Set(['config', 'download', 'list']);

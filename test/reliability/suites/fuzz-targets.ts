@@ -134,36 +134,46 @@ const explicitText = linesOf(['@EXPLICIT', '# platform: linux-64', '#platform: o
   'http://user:s3cr3t@127.0.0.1:1/t/tk-s3cr3t/c/noarch/a-1-0.tar.bz2#sha256:' + '0'.repeat(64),
   'file:///tmp/x/noarch/b-1-0.conda', 'https://h/x.conda#zz', 'not-a-url', '   ', '#', 'https://h/y.whl']);
 
+/** Mostly valid, sometimes not: so most cases get past the first check and reach the deep branches. */
+function mostly<T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> {
+  return fc.oneof({ weight: 6, arbitrary: good }, { weight: 1, arbitrary: bad });
+}
+const goodPackageUrl = fc.tuple(
+  fc.constantFrom('https://conda.anaconda.org/conda-forge/linux-64/', 'http://user:s3cr3t@127.0.0.1:1/t/tk-s3cr3t/c/noarch/', 'file:///tmp/ch/noarch/'),
+  fc.constantFrom('numpy-2.1.0-py312h1_0', 'pkg-1-0', 'x%20y-1-0'),
+  fc.constantFrom('.conda', '.tar.bz2'),
+).map((p) => p.join(''));
 const lockRecord = fc.record({
-  name: fc.oneof(fc.constantFrom('numpy', 'pip-pkg'), fc.anything({ maxDepth: 0 })),
-  version: fc.oneof(fc.constant('1.0'), fc.integer()),
-  manager: fc.constantFrom('conda', 'pip', 'other', 3),
-  platform: fc.constantFrom('linux-64', 'osx-arm64', 'noarch', 'win-64', null),
-  url: fc.oneof(packageUrl, urlArbitrary),
-  hash: fc.oneof(fc.record({ md5: fc.oneof(hex(32), fc.string()), sha256: fc.oneof(hex(64), fc.string()) }, { requiredKeys: [] }), fc.anything({ maxDepth: 1 })),
-  size: fc.oneof(fc.nat(), fc.integer(), fc.string(), fc.double()),
+  name: mostly(fc.constantFrom('numpy', 'pip-pkg'), fc.anything({ maxDepth: 0 })),
+  version: mostly(fc.constant('1.0'), fc.integer()),
+  manager: mostly(fc.constant('conda'), fc.constantFrom('pip', 'other', 3)),
+  platform: mostly(fc.constantFrom('linux-64', 'noarch'), fc.constantFrom('osx-arm64', 'win-64', null, 7)),
+  url: mostly(goodPackageUrl, fc.oneof(packageUrl, urlArbitrary)),
+  hash: mostly(fc.record({ md5: mostly(hex(32), fc.string()), sha256: mostly(hex(64), fc.string()) }, { requiredKeys: [] }), fc.anything({ maxDepth: 1 })),
+  size: mostly(fc.nat(), fc.oneof(fc.integer(), fc.string(), fc.double())),
   category: fc.constantFrom('main', 'dev'),
   optional: fc.boolean(),
-}, { requiredKeys: [] });
+}, { requiredKeys: ['platform', 'url'] });
 const condaLock = fc.record({
-  version: fc.oneof(fc.constantFrom(1, 2), fc.anything({ maxDepth: 0 })),
-  metadata: fc.oneof(fc.record({ platforms: fc.array(fc.constantFrom('linux-64', 'osx-arm64', 'win-64', 3)), channels: fc.anything({ maxDepth: 2 }) }, { requiredKeys: [] }), fc.anything({ maxDepth: 1 })),
-  package: fc.oneof(fc.array(lockRecord, { maxLength: 5 }), fc.anything({ maxDepth: 2 })),
-}, { requiredKeys: [] });
+  version: mostly(fc.constant(1), fc.anything({ maxDepth: 0 })),
+  metadata: mostly(fc.record({ platforms: fc.array(fc.constantFrom('linux-64', 'osx-arm64', 'win-64', 3)), channels: fc.anything({ maxDepth: 2 }) }, { requiredKeys: [] }), fc.anything({ maxDepth: 1 })),
+  package: mostly(fc.array(lockRecord, { maxLength: 5 }), fc.anything({ maxDepth: 2 })),
+}, { requiredKeys: ['version', 'metadata', 'package'] });
 const pixiPackage = fc.record({
-  conda: fc.oneof(packageUrl, urlArbitrary, fc.integer()),
-  pypi: fc.constantFrom('https://files.pythonhosted.org/x.whl', undefined),
-  sha256: fc.oneof(hex(64), fc.string()), md5: fc.oneof(hex(32), fc.string()), size: fc.oneof(fc.nat(), fc.string()),
+  conda: mostly(goodPackageUrl, fc.oneof(urlArbitrary, fc.integer())),
+  sha256: mostly(hex(64), fc.string()), md5: mostly(hex(32), fc.string()), size: mostly(fc.nat(), fc.string()),
   name: fc.string({ maxLength: 8 }), version: fc.string({ maxLength: 5 }),
 }, { requiredKeys: [] });
+const pixiRef = fc.oneof({ weight: 5, arbitrary: goodPackageUrl.map((conda) => ({ conda })) }, { weight: 1, arbitrary: fc.webUrl().map((pypi) => ({ pypi })) },
+  { weight: 1, arbitrary: fc.anything({ maxDepth: 1 }) });
 const pixiLock = fc.record({
-  version: fc.oneof(fc.constantFrom(4, 5, 6), fc.anything({ maxDepth: 0 })),
-  environments: fc.oneof(fc.record({ default: fc.record({
+  version: mostly(fc.constantFrom(4, 5, 6), fc.anything({ maxDepth: 0 })),
+  environments: mostly(fc.record({ default: fc.record({
     channels: fc.array(fc.oneof(fc.record({ url: fc.webUrl() }), fc.string())),
-    packages: fc.dictionary(fc.constantFrom('linux-64', 'osx-arm64', 'win-64', 'noarch'), fc.array(fc.oneof(fc.record({ conda: packageUrl }), fc.record({ pypi: fc.webUrl() }), fc.anything({ maxDepth: 1 })), { maxLength: 4 })),
-  }, { requiredKeys: [] }) }, { requiredKeys: [] }), fc.anything({ maxDepth: 2 })),
-  packages: fc.oneof(fc.array(pixiPackage, { maxLength: 5 }), fc.anything({ maxDepth: 1 })),
-}, { requiredKeys: [] });
+    packages: fc.dictionary(fc.constantFrom('linux-64', 'noarch', 'osx-arm64', 'win-64'), fc.array(pixiRef, { maxLength: 4 }), { minKeys: 1 }),
+  }, { requiredKeys: ['packages'] }) }, { requiredKeys: [] }), fc.anything({ maxDepth: 2 })),
+  packages: mostly(fc.array(pixiPackage, { maxLength: 5 }), fc.anything({ maxDepth: 1 })),
+}, { requiredKeys: ['version', 'environments'] });
 const lockText = fc.oneof(condaLock, pixiLock).map((o) => { try { return yamlStringify(o); } catch { return 'package: ['; } });
 
 const repodataText = fc.oneof(

@@ -26,6 +26,9 @@ export interface S3Settings {
   /** From AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY; undefined means the SDK's default chain. */
   readonly credentials?: S3Credentials;
   readonly profile?: string;
+  /** The shared credentials and config files the SDK's chain reads (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, ~/.aws/…). */
+  readonly credentialsFile: string;
+  readonly configFile: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -57,11 +60,12 @@ export async function s3SettingsFrom(env: Env, homeDir: string): Promise<S3Setti
   const profile = nonEmpty(env.AWS_PROFILE) ?? nonEmpty(env.AWS_DEFAULT_PROFILE);
   let region = nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION);
   let regionSource = region ? (nonEmpty(env.AWS_REGION) ? 'AWS_REGION' : 'AWS_DEFAULT_REGION') : '';
+  const configFile = nonEmpty(env.AWS_CONFIG_FILE) ?? join(homeDir, '.aws', 'config');
+  const credentialsFile = nonEmpty(env.AWS_SHARED_CREDENTIALS_FILE) ?? join(homeDir, '.aws', 'credentials');
   if (!region) {
-    const file = nonEmpty(env.AWS_CONFIG_FILE) ?? join(homeDir, '.aws', 'config');
-    const text = await readFile(file, 'utf8').catch(() => undefined);
+    const text = await readFile(configFile, 'utf8').catch(() => undefined);
     region = text === undefined ? undefined : regionInConfig(text, profile ?? 'default');
-    regionSource = region ? file : 'default';
+    regionSource = region ? configFile : 'default';
   }
   const endpointText = nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL);
   let endpoint: string | undefined;
@@ -89,6 +93,8 @@ export async function s3SettingsFrom(env: Env, homeDir: string): Promise<S3Setti
     forcePathStyle: endpoint !== undefined,
     ...(credentials ? { credentials } : {}),
     ...(profile ? { profile } : {}),
+    credentialsFile,
+    configFile,
   };
 }
 

@@ -57,6 +57,23 @@ async function loadSdk(): Promise<Sdk> {
   return sdk;
 }
 
+/**
+ * The SDK's default chain (SSO, web identity, profiles, process, ECS/IMDS), told which
+ * profile and files to read from our settings rather than from process.env and $HOME.
+ */
+async function chainCredentials(s3: S3Settings): Promise<S3ClientConfig['credentials'] | undefined> {
+  try {
+    const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+    return defaultProvider({
+      ...(s3.profile ? { profile: s3.profile } : {}),
+      filepath: s3.credentialsFile,
+      configFilepath: s3.configFile,
+    });
+  } catch {
+    return undefined; // the client then builds the same chain from process.env
+  }
+}
+
 function headersOf(out: {
   ContentType?: string; ContentLength?: number; LastModified?: Date; ETag?: string; ContentRange?: string; AcceptRanges?: string;
 }): Headers {
@@ -75,6 +92,7 @@ export async function createS3Adapter(deps: AdapterDeps): Promise<Adapter> {
   const secrets = s3Secrets(s3);
   deps.log(`s3: region ${s3.region} (${s3.regionSource})${s3.endpoint ? `, endpoint ${maskUrl(s3.endpoint)}` : ''}` +
     `, credentials from ${s3.credentials ? 'AWS_ACCESS_KEY_ID' : s3.profile ? `profile ${s3.profile}` : 'the AWS default chain'}`);
+  const credentials = s3.credentials ?? await chainCredentials(s3);
   const config: S3ClientConfig = {
     region: s3.region,
     followRegionRedirects: true,
@@ -85,7 +103,7 @@ export async function createS3Adapter(deps: AdapterDeps): Promise<Adapter> {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     requestHandler: createUndiciRequestHandler(deps.dispatchers) as unknown as S3ClientConfig['requestHandler'],
     ...(s3.endpoint ? { endpoint: s3.endpoint, forcePathStyle: s3.forcePathStyle } : {}),
-    ...(s3.credentials ? { credentials: s3.credentials } : {}),
+    ...(credentials ? { credentials } : {}),
     ...(s3.profile ? { profile: s3.profile } : {}),
   };
   const client: S3Client = new sdk.S3Client(config);

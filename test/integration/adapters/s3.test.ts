@@ -2,11 +2,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { createProxy } from 'proxy';
-import { CondaHTTPError, createSession, download, isGatewayError } from '../../../src/index.js';
+import { CondaHTTPError, createSession, download, isGatewayError, loadSettings } from '../../../src/index.js';
 import { startS3Server, type S3TestServer } from '../../helpers/servers/s3.js';
 import { bytes, listDir, sha256, tempDir } from '../../helpers/fs.js';
 import { noSleep, testSettings } from '../../helpers/settings.js';
@@ -175,4 +175,21 @@ test('s3:// without a bucket or without a key is CG_INVALID_ARGUMENT before any 
   }
   assert.equal(server.connections, before);
   assert.deepEqual(await listDir(out), []);
+});
+
+test('credentials and region come from a named profile in the settings\' home directory', async (t) => {
+  const home = await tempDir(t, 'cg-home-');
+  await mkdir(join(home, '.aws'));
+  await writeFile(join(home, '.aws', 'credentials'),
+    `[default]\naws_access_key_id = AKIAWRONGDEFAULT0000\naws_secret_access_key = nope\n\n[work]\naws_access_key_id = ${server.accessKeyId}\naws_secret_access_key = ${server.secretAccessKey}\n`);
+  await writeFile(join(home, '.aws', 'config'), '[profile work]\nregion = us-east-1\n');
+  const logs: string[] = [];
+  const settings = loadSettings({ env: { AWS_PROFILE: 'work', AWS_ENDPOINT_URL_S3: server.endpoint }, homeDir: home, overrides: { remoteBackoffFactor: 0 } });
+  const session = createSession({ settings, log: (m) => logs.push(m) });
+  t.after(() => session.close());
+  const res = await session.fetch(`s3://${server.bucket}/channel/noarch/repodata.json`);
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { packages: {} });
+  assert.match(logs.join('\n'), /region us-east-1 \(.*config\).*credentials from profile work/);
+  assertNoSecret(logs.join('\n'), server.secretAccessKey);
 });

@@ -128,18 +128,18 @@ export async function fetchPackages(specs: ReadonlyArray<PackageSpec | string>, 
   if (opts.dryRun) {
     for (const pkg of toFetch) results.set(pkg, result(pkg, pkgsDir, 'would-fetch', pkg.size ?? 0, !pkg.md5 && !pkg.sha256));
   } else if (toFetch.length) {
-    const state: RunState = {
-      pkgsDir, mirrors: new MirrorSelector(settings.mirrors), urls: new UrlsTxt(pkgsDir), emit, opts, abort,
-      active: new Map(), bytesFetched: 0,
-      session: undefined as unknown as Session,
-    };
-    state.session = createSession({
+    const active = new Map<string, PackageSpec>();
+    const session = createSession({
       settings, log: opts.log, sleep: opts.sleep,
       onRetry: (e) => {
-        const pkg = state.active.get(e.url);
+        const pkg = active.get(e.url);
         emit({ type: 'retry', url: pkg ? maskUrl(pkg.url) : e.url, fileName: pkg?.fileName ?? '', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason });
       },
     });
+    const state: RunState = {
+      pkgsDir, session, mirrors: new MirrorSelector(settings.mirrors), urls: new UrlsTxt(pkgsDir), emit, opts, abort,
+      active, bytesFetched: 0,
+    };
     try {
       const tasks = toFetch.map((pkg) => ({
         pkg, size: pkg.size, host: hostOf(state.mirrors.candidates(pkg.url)[0]?.url ?? pkg.url),

@@ -26,7 +26,8 @@ export const registerFetch: RegisterCommand = (program, env) => {
     .option('--json', 'print JSON lines (events and a summary) on stdout')
     .option('--dry-run', 'check the cache and list what would be fetched; no download')
     .option('--fail-fast', 'stop at the first failed package')
-    .option('--platform <subdir...>', "platforms to take from lock files (default: this machine's subdir and noarch)")
+    .option('--platform <subdir>', "platform to take from lock files; repeat or comma-separate (default: this machine's subdir and noarch)",
+      (value: string, previous: string[] = []) => [...previous, value])
     .option('--environment <name>', 'environment of a pixi.lock', 'default')
     .action(async (specs: string[], flags: FetchFlags) => {
       const global: GlobalOptions = { ...env.globals(), json: flags.json };

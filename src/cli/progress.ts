@@ -65,7 +65,7 @@ export interface MultiByteBar {
   setTotals(packages: number, bytes: number): void;
   startItem(id: string, label: string, total?: number): void;
   updateItem(id: string, bytes: number, total?: number): void;
-  /** The item is over (fetched, failed or interrupted); `fetchedBytes` counts towards the overall bar. */
+  /** A started item is over (fetched, failed, or found done by another process); `fetchedBytes` counts towards the overall bar. */
   endItem(id: string, fetchedBytes: number): void;
   /** A line above the bars (cli-progress keeps the bars intact). */
   log(line: string): void;
@@ -149,10 +149,9 @@ export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<
     },
     endItem(id, fetchedBytes) {
       const item = items.get(id);
-      if (item) {
-        multi.remove(item.bar);
-        items.delete(id);
-      }
+      if (!item) return;
+      multi.remove(item.bar);
+      items.delete(id);
       finished++;
       finishedBytes += fetchedBytes;
       redraw();

@@ -128,7 +128,8 @@ function barEvents(io: CliIo, global: GlobalOptions, bars: import('../progress.j
         if (verbose) bars.log(`fetched ${event.fileName} from ${event.from}${event.resumedFrom ? ` (resumed at ${event.resumedFrom})` : ''}`);
         break;
       case 'cached':
-        if (verbose) io.stderr.write(`cached  ${event.fileName}\n`);
+        bars.endItem(event.url, 0);
+        if (verbose) bars.log(`cached  ${event.fileName}`);
         break;
       case 'retry':
         if (verbose) bars.log(`retry ${event.fileName} after ${event.reason} in ${event.delayMs} ms`);

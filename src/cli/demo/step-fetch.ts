@@ -25,7 +25,7 @@ export const fetchStep: DemoStep = {
       else if (e.type === 'start') bars.startItem(e.url, e.fileName, e.size);
       else if (e.type === 'progress') bars.updateItem(e.url, e.bytes, e.total);
       else if (e.type === 'done') bars.endItem(e.url, e.bytes - e.resumedFrom);
-      else if (e.type === 'error') bars.endItem(e.url, 0);
+      else if (e.type === 'error' || e.type === 'cached') bars.endItem(e.url, 0);
     };
     const first = await fetchPackages(specs, { pkgsDir, jobs: 4, settings: ctx.settings, onEvent }).finally(() => bars.stop());
     ctx.print(`   first run:  ${first.fetched} fetched (${formatBytes(first.bytesFetched)}), ${first.cached} cached, ${first.failed} failed; ` +

@@ -71,8 +71,9 @@ export class RepodataCache {
     return readFile(this.paths.data).catch(() => undefined);
   }
 
-  readTemp(tempPath: string): Promise<Buffer> {
-    return readFile(tempPath);
+  /** As text: the bytes are dropped as soon as they are decoded, before the parse needs memory. */
+  readTemp(tempPath: string): Promise<string> {
+    return readFile(tempPath, 'utf8');
   }
 
   async discardTemp(tempPath: string): Promise<void> {

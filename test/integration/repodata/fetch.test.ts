@@ -241,6 +241,31 @@ test('a data file that disagrees with the state\'s mtime_ns/size is not trusted:
   assert.equal(server.requests[0]?.headers['if-modified-since'], undefined);
 });
 
+test('a cache file that matches its state but does not parse is downloaded again, not served', async (t) => {
+  const { server, fetch, paths } = await setup(t);
+  await fetch();
+  const { state } = parseState(await readFile(paths().state, 'utf8'));
+  const garbage = 'x'.repeat(state.size);
+  await writeFile(paths().data, garbage);
+  const st = await stat(paths().data, { bigint: true });
+  await writeFile(paths().state, serializeState({ ...state, mtime_ns: st.mtimeNs }));
+  server.clear();
+  const result = await fetch();
+  assert.deepEqual(result.repodata, LINUX);
+  assert.equal(result.cacheResult, 'updated');
+  const last = server.requests.at(-1);
+  assert.equal(last?.headers['if-none-match'], undefined);
+  assert.equal(last?.status, 200);
+  assert.deepEqual(JSON.parse(await readFile(paths().data, 'utf8')), LINUX);
+  await assert.rejects(async () => {
+    await writeFile(paths().data, garbage);
+    const st2 = await stat(paths().data, { bigint: true });
+    const { state: s2 } = parseState(await readFile(paths().state, 'utf8'));
+    await writeFile(paths().state, serializeState({ ...s2, size: garbage.length, mtime_ns: st2.mtimeNs }));
+    await fetch('linux-64', { offline: true });
+  }, (err: unknown) => isGatewayError(err) && err.code === 'CG_REPODATA_INVALID' && /conda clean --index-cache/.test(err.message));
+});
+
 test('offline mode serves a stale cache without a request, and {} when nothing is cached', async (t) => {
   const { server, fetch, paths } = await setup(t);
   await fetch();

@@ -152,6 +152,13 @@ test('without .zst on the server it falls back to repodata.json and remembers th
   assert.equal((JSON.parse(await stateText()) as { has_zst: { value: boolean } }).has_zst.value, true);
 });
 
+test('repodata_use_zst false asks for repodata.json only', async (t) => {
+  const { server, fetch } = await setup(t);
+  const result = await fetch('linux-64', { repodataUseZst: false });
+  assert.equal(result.source, 'repodata.json');
+  assert.deepEqual(server.requests.map((r) => r.path), ['/linux-64/repodata.json']);
+});
+
 test('a corrupt or truncated .zst falls back to repodata.json and leaves nothing behind', async (t) => {
   for (const mode of [{ corruptZst: true }, { truncatedZst: true }]) {
     const { server, fetch, stateText, cacheDir } = await setup(t);

@@ -94,6 +94,13 @@ test('a channel without a shard index falls back to repodata.json and does not p
   }
 });
 
+test('repodata_use_shards false uses the full repodata even when names are given', async (t) => {
+  const { server, fetch } = await setup(t);
+  const result = await fetch(['numpy'], { repodataUseShards: false });
+  assert.equal(result.source, 'repodata.json.zst');
+  assert.equal(server.requests.filter((r) => r.path.includes('shards')).length, 0);
+});
+
 test('a shard host answering 404 falls back to the full repodata', async (t) => {
   const { server, fetch } = await setup(t);
   server.mode('noarch', { shardStatus: 404 });

@@ -140,16 +140,25 @@ export async function fetchPackages(specs: ReadonlyArray<PackageSpec | string>, 
       pkgsDir, session, mirrors: new MirrorSelector(settings.mirrors), urls: new UrlsTxt(pkgsDir), emit, opts, abort,
       active, bytesFetched: 0,
     };
+    // First pass: a package another process is writing is put aside rather than waited for;
+    // the second pass waits for it (and usually finds it finished).
+    const busy: PackageSpec[] = [];
+    const task = (pkg: PackageSpec, patient: boolean) => ({
+      pkg, size: pkg.size, host: hostOf(state.mirrors.candidates(pkg.url)[0]?.url ?? pkg.url),
+      run: async () => {
+        const r = await fetchOne(state, pkg, patient);
+        if (r === 'busy') {
+          busy.push(pkg);
+          return;
+        }
+        results.set(pkg, r);
+        if (r.status === 'failed' && opts.failFast) abort.abort(new Error('fail-fast'));
+      },
+    });
     try {
-      const tasks = toFetch.map((pkg) => ({
-        pkg, size: pkg.size, host: hostOf(state.mirrors.candidates(pkg.url)[0]?.url ?? pkg.url),
-        run: async () => {
-          const r = await fetchOne(state, pkg);
-          results.set(pkg, r);
-          if (r.status === 'failed' && opts.failFast) abort.abort(new Error('fail-fast'));
-        },
-      }));
-      notStarted = (await runScheduled(tasks, { limit: jobs, perHost, signal: abort.signal })).map((t) => t.pkg);
+      const schedule = { limit: jobs, perHost, signal: abort.signal };
+      notStarted = (await runScheduled(toFetch.map((p) => task(p, false)), schedule)).map((t) => t.pkg);
+      if (busy.length) notStarted.push(...(await runScheduled(busy.map((p) => task(p, true)), schedule)).map((t) => t.pkg));
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
       await state.session.close();
@@ -178,15 +187,15 @@ function result(pkg: PackageSpec, pkgsDir: string, status: PackageResult['status
   };
 }
 
-/** Try each candidate URL in turn; a failure that another copy might not have moves on. */
-async function fetchOne(state: RunState, pkg: PackageSpec): Promise<PackageResult> {
+/** Try each candidate URL in turn; a failure that another copy might not have moves on. 'busy': another process holds it. */
+async function fetchOne(state: RunState, pkg: PackageSpec, patient: boolean): Promise<PackageResult | 'busy'> {
   const candidates = state.mirrors.candidates(pkg.url);
   const masked = maskUrl(pkg.url);
   const failures: GatewayError[] = [];
   for (let i = 0; i < candidates.length; i++) {
     const candidate = candidates[i]!;
     try {
-      const done = await attempt(state, pkg, candidate);
+      const done = await attempt(state, pkg, candidate, patient);
       state.bytesFetched += done.reused ? 0 : done.bytes - done.resumedFrom;
       // A reused file was recorded by whoever fetched it (another process, usually).
       if (!done.reused) await state.urls.add(pkg.url);
@@ -205,6 +214,7 @@ async function fetchOne(state: RunState, pkg: PackageSpec): Promise<PackageResul
       if (state.abort.signal.aborted) {
         return result(pkg, state.pkgsDir, 'skipped', 0, false, error);
       }
+      if (!patient && error.code === 'CG_LOCKED') return 'busy';
       failures.push(error);
       if (!FAILOVER_CODES.has(error.code) || candidates.length === 1) return failed(state, pkg, error);
       const count = state.mirrors.recordFailure(candidate.base);
@@ -230,7 +240,7 @@ function failed(state: RunState, pkg: PackageSpec, error: GatewayError): Package
   return result(pkg, state.pkgsDir, 'failed', 0, false, error);
 }
 
-async function attempt(state: RunState, pkg: PackageSpec, candidate: Candidate): Promise<DownloadResult> {
+async function attempt(state: RunState, pkg: PackageSpec, candidate: Candidate, patient: boolean): Promise<DownloadResult> {
   const masked = maskUrl(pkg.url);
   const key = maskUrl(candidate.url);
   state.active.set(key, pkg);
@@ -239,7 +249,7 @@ async function attempt(state: RunState, pkg: PackageSpec, candidate: Candidate):
   try {
     return await download(candidate.url, join(state.pkgsDir, pkg.fileName), {
       md5: pkg.md5, sha256: pkg.sha256, size: pkg.size, session: state.session, signal: state.abort.signal,
-      sleep: state.opts.sleep, log: state.opts.log,
+      sleep: state.opts.sleep, log: state.opts.log, ...(patient ? {} : { lockTimeoutMs: 0 }),
       onRetry: (e) => state.emit({ type: 'retry', url: masked, fileName: pkg.fileName, attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
       onProgress: (p) => {
         const now = performance.now();

@@ -11,7 +11,8 @@ import { credentialStorePath, readCredentialStore } from '../auth/credential-sto
 import { binstarTokenDirs } from '../auth/anaconda-tokens.js';
 import { netrcCandidates } from '../auth/netrc.js';
 import { redactText } from '../redact/redact-text.js';
-import { maskProxyValue } from '../session/proxy.js';
+import { maskProxyValue, parseProxyUrl } from '../session/proxy.js';
+import { tlsOptionsFor } from '../session/tls.js';
 
 export interface ConfigReport {
   files: string[];
@@ -39,7 +40,22 @@ export function maskValue(value: unknown): JsonValue {
 
 const ENV_NAMES = /^(https?_proxy|all_proxy|ftp_proxy|no_proxy|NETRC|REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|SSL_CERT_FILE|CONDARC|RATTLER_AUTH_FILE|BINSTAR_CONFIG_DIR|AWS_(PROFILE|REGION|DEFAULT_REGION|ENDPOINT_URL(_S3)?))$/i;
 
+const PROXY_ENV = /^(https?|all|ftp)_proxy$/i;
+
+/** Fail as a request would: unreadable CA bundles or client certificates, proxy URLs that cannot work. */
+function checkUsable(settings: Settings): void {
+  tlsOptionsFor(settings);
+  const origin = settings.sources.proxyServers.origin;
+  for (const [key, url] of Object.entries(settings.proxyServers)) {
+    if (key !== 'no_proxy' && url) parseProxyUrl({ url, source: `proxy_servers.${key} (from ${origin})` });
+  }
+  for (const [name, url] of Object.entries(settings.env)) {
+    if (url && PROXY_ENV.test(name)) parseProxyUrl({ url, source: `env:${name}` });
+  }
+}
+
 export async function describeConfig(settings: Settings, _cwd: string): Promise<ConfigReport> {
+  checkUsable(settings);
   const files = findCondarcFiles({ env: settings.env, homeDir: settings.homeDir });
   const out: ConfigReport['settings'] = {};
   for (const key of SETTING_KEYS) {

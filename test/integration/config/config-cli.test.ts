@@ -86,3 +86,17 @@ test('--insecure says loudly that verification is off, once, for every command t
     assert.equal((r.stderr.match(/WARNING: --insecure/g) ?? []).length, 1, r.stderr);
   }
 });
+
+test('config checks what a request would need: CA bundles, client certificates and proxy URLs', async (t) => {
+  const h = await home(t, 'proxy_servers:\n  https: proxy.corp:3128\n');
+  const bad = await runHere(['config'], { HOME: h }, h);
+  assert.equal(bad.code, 3);
+  assert.match(bad.stderr, /ProxyError: Invalid proxy URL 'proxy.corp:3128' from proxy_servers.https/);
+  const h2 = await home(t);
+  const ca = await runHere(['config'], { HOME: h2, REQUESTS_CA_BUNDLE: join(h2, 'missing.pem') }, h2);
+  assert.equal(ca.code, 2);
+  assert.match(ca.stderr, /REQUESTS_CA_BUNDLE/);
+  const envProxy = await runHere(['config', '--json'], { HOME: h2, https_proxy: 'user:pw-x@proxy:1' }, h2);
+  assert.equal(envProxy.code, 3);
+  assert.ok(!envProxy.stdout.includes('pw-x'));
+});

@@ -16,7 +16,7 @@ import { tlsOptionsFor } from '../session/tls.js';
 
 export interface ConfigReport {
   files: string[];
-  settings: Record<string, { value: JsonValue; source: string; also?: string[] }>;
+  settings: Record<string, { value: JsonValue; source: string; also?: string[]; entries?: Record<string, string> }>;
   environment: Record<string, string>;
   credentials: {
     netrc: string | null;
@@ -45,8 +45,9 @@ const PROXY_ENV = /^(https?|all|ftp)_proxy$/i;
 /** Fail as a request would: unreadable CA bundles or client certificates, proxy URLs that cannot work. */
 function checkUsable(settings: Settings): void {
   tlsOptionsFor(settings);
-  const origin = settings.sources.proxyServers.origin;
+  const source = settings.sources.proxyServers;
   for (const [key, url] of Object.entries(settings.proxyServers)) {
+    const origin = source.entries?.[key] ?? source.origin;
     if (key !== 'no_proxy' && url) parseProxyUrl({ url, source: `proxy_servers.${key} (from ${origin})` });
   }
   for (const [name, url] of Object.entries(settings.env)) {
@@ -61,7 +62,11 @@ export async function describeConfig(settings: Settings, _cwd: string): Promise<
   for (const key of SETTING_KEYS) {
     const spec = SETTING_SPECS[key];
     const source = settings.sources[key];
-    out[spec.name] = { value: maskValue(settings[key]), source: source.origin, ...(source.also?.length ? { also: [...source.also] } : {}) };
+    out[spec.name] = {
+      value: maskValue(settings[key]), source: source.origin,
+      ...(source.also?.length ? { also: [...source.also] } : {}),
+      ...(source.entries && source.also?.length ? { entries: { ...source.entries } } : {}),
+    };
   }
   const environment: Record<string, string> = {};
   for (const [name, value] of Object.entries(settings.env)) {

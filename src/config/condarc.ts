@@ -181,6 +181,11 @@ export function parseCondarc(text: string, file: string, options: { env?: Env; h
     }
     values[key] = value;
     if (marker(line) === 'final') final.push(key);
+    if (isMap(valueNode)) {
+      for (const inner of valueNode.items) {
+        if (isScalar(inner.key) && inner.key.range) lines[`${key}.${String(inner.key.value)}`] = lineOf(inner.key.range[0]);
+      }
+    }
     if (isSeq(valueNode)) {
       itemFlags[key] = valueNode.items.map((item) => {
         const range = (item as { range?: [number, number, number] }).range;

@@ -40,6 +40,18 @@ interface Contribution {
   value: unknown;
   source: SettingSource;
   flags?: ReadonlyArray<'top' | 'bottom' | undefined>;
+  /** Map entries' own places (file:line of the nested key). */
+  entries?: Record<string, string>;
+}
+
+function entryOrigins(value: unknown, name: string, layer: SettingsLayer, fallback: string): Record<string, string> | undefined {
+  if (!isPlainMap(value)) return undefined;
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(value)) {
+    const line = layer.lines?.[`${name}.${key}`];
+    out[key] = line ? `${layer.origin}:${line}` : fallback;
+  }
+  return out;
 }
 
 function isPlainMap(value: unknown): value is Record<string, unknown> {
@@ -73,13 +85,16 @@ function mergeLists(contributions: readonly Contribution[]): unknown[] {
 
 function merge(contributions: readonly Contribution[]): { value: unknown; source: SettingSource } {
   const last = contributions[contributions.length - 1] as Contribution;
-  if (contributions.length === 1) return { value: last.value, source: last.source };
+  if (contributions.length === 1) {
+    return { value: last.value, source: last.entries ? { ...last.source, entries: last.entries } : last.source };
+  }
   const also = contributions.slice(0, -1).map((c) => c.source.origin).reverse();
   if (contributions.every((c) => Array.isArray(c.value))) {
     return { value: mergeLists(contributions), source: { origin: last.source.origin, also } };
   }
   if (contributions.every((c) => isPlainMap(c.value))) {
-    return { value: Object.assign({}, ...contributions.map((c) => c.value)), source: { origin: last.source.origin, also } };
+    const entries = Object.assign({}, ...contributions.map((c) => c.entries ?? {})) as Record<string, string>;
+    return { value: Object.assign({}, ...contributions.map((c) => c.value)), source: { origin: last.source.origin, also, entries } };
   }
   return { value: last.value, source: last.source };
 }
@@ -101,7 +116,8 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
       const line = layer.lines?.[name];
       const source = { origin: line ? `${layer.origin}:${line}` : layer.origin };
       const spec = SETTING_SPECS[key];
-      add(key, { value: spec.parse(raw, spec.name, source), source, flags: layer.itemFlags?.[name] });
+      const value = spec.parse(raw, spec.name, source);
+      add(key, { value, source, flags: layer.itemFlags?.[name], entries: entryOrigins(value, name, layer, source.origin) });
       if (layer.final?.includes(name)) finalInLayer.push(key);
     }
     for (const key of finalInLayer) finalKeys.add(key);
@@ -113,7 +129,8 @@ export function loadSettings(options: LoadSettingsOptions = {}): Settings {
       const raw = env[envName];
       if (raw === undefined || raw === '') continue;
       const source = { origin: `env:${envName}` };
-      add(key, { value: spec.parse(raw, spec.name, source), source });
+      const value = spec.parse(raw, spec.name, source);
+      add(key, { value, source, entries: isPlainMap(value) ? Object.fromEntries(Object.keys(value).map((k) => [k, source.origin])) : undefined });
       break;
     }
   }

@@ -10,6 +10,8 @@ export interface SettingSource {
   readonly origin: string;
   /** Lower-precedence places that also contributed to a merged list or map value. */
   readonly also?: readonly string[];
+  /** For map settings: where each entry came from (`proxy_servers.http` → `/home/u/.condarc:4`). */
+  readonly entries?: Readonly<Record<string, string>>;
 }
 
 export type Parser<T> = (raw: unknown, name: string, source: SettingSource) => T;

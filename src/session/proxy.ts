@@ -78,9 +78,10 @@ export function selectProxyWithSource(
 ): SelectedProxy | undefined {
   const scheme = url.protocol.replace(/:$/, '');
   const configured = settings.proxyServers;
-  const origin = settings.sources?.proxyServers?.origin ?? 'proxy_servers';
+  const source = settings.sources?.proxyServers;
   const proxies = new Map<string, SelectedProxy>();
   for (const [key, value] of Object.entries(configured)) {
+    const origin = source?.entries?.[key] ?? source?.origin ?? 'settings';
     if (value) proxies.set(key, { url: value, source: `proxy_servers.${key} (from ${origin})` });
   }
   const noProxy = configured.no_proxy ?? settings.env.no_proxy ?? settings.env.NO_PROXY;

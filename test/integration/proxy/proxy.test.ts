@@ -133,5 +133,5 @@ test('a proxy URL without a scheme is a ProxyError naming the variable or file a
   const session = createSession({ settings, credentialSources: [] });
   t.after(() => session.close());
   await assert.rejects(session.fetch('http://127.0.0.1:9/x'), (e: unknown) =>
-    isGatewayError(e) && e.code === 'CG_PROXY' && e.message.includes(`proxy_servers.http (from ${join(home, '.condarc')}:1)`));
+    isGatewayError(e) && e.code === 'CG_PROXY' && e.message.includes(`proxy_servers.http (from ${join(home, '.condarc')}:2)`));
 });

@@ -62,6 +62,7 @@ test('maps merge key by key and lists concatenate with the higher-precedence fil
   assert.deepEqual(s.defaultChannels, ['https://three', 'https://one', 'https://two']);
   assert.equal(s.sources.proxyServers.origin, '/b:1');
   assert.deepEqual(s.sources.proxyServers.also, ['/a:1']);
+  assert.deepEqual(s.sources.proxyServers.entries, { http: '/a:2', https: '/b:2' }, 'each map entry keeps its own file and line');
 });
 
 test('#!final in a lower file keeps later files from changing the key; #!top lifts a list item', () => {

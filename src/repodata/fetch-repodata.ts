@@ -113,7 +113,7 @@ export async function fetchFull(channelUrl: string, subdir: string, opts: FullOp
         if (data.trusted) {
           try {
             const cached = parseRepodata(data.bytes, url);
-            return result(cached, await cache.refresh(state), 'revalidated', 'cache');
+            return result(cached, await cache.refresh(outcome.state), 'revalidated', 'cache');
           } catch {
             log(`${paths.data} does not parse; downloading it again`);
           }

@@ -32,7 +32,8 @@ export interface TransferContext {
 }
 
 export type TransferOutcome =
-  | { kind: 'not-modified' }
+  /** `state`: the previous state, plus what was learned about .zst on the way (has_zst). */
+  | { kind: 'not-modified'; state: RepodataState }
   /** A complete decoded body in `tempPath`; `state` lacks the stat fields (set on commit). */
   | { kind: 'written'; tempPath: string; state: RepodataState; source: 'repodata.json.zst' | 'repodata.json' }
   /** A 404 on a platform subdir: conda caches `{}`. */
@@ -60,7 +61,7 @@ export async function transferRepodata(ctx: TransferContext, previous: RepodataS
   if (ctx.settings.repodataUseZst && shouldCheckFormat(state, 'zst')) {
     const zstUrl = `${ctx.url}/repodata.json.zst`;
     const res = await send(ctx, zstUrl, headers);
-    if (res.status === 304) return notModified(res);
+    if (res.status === 304) return notModified(res, state);
     if (res.ok) {
       try {
         await writeBody(res, tempPath, await createZstdDecoder(), ctx.signal);
@@ -81,7 +82,7 @@ export async function transferRepodata(ctx: TransferContext, previous: RepodataS
   }
   const jsonUrl = `${ctx.url}/repodata.json`;
   const res = await send(ctx, jsonUrl, headers);
-  if (res.status === 304) return notModified(res);
+  if (res.status === 304) return notModified(res, state);
   if (res.status === 404) {
     await discard(res);
     const noarch = ctx.subdir === 'noarch' || ctx.url.endsWith('/noarch');
@@ -105,9 +106,9 @@ export async function transferRepodata(ctx: TransferContext, previous: RepodataS
   return { kind: 'written', tempPath, state: stateFromResponse(ctx.cleanUrl, res.headers, state), source: 'repodata.json' };
 }
 
-async function notModified(res: Response): Promise<TransferOutcome> {
+async function notModified(res: Response, state: RepodataState): Promise<TransferOutcome> {
   await discard(res);
-  return { kind: 'not-modified' };
+  return { kind: 'not-modified', state };
 }
 
 function errorContext(ctx: TransferContext, url: string, path?: string) {

@@ -150,6 +150,22 @@ test('without .zst on the server it falls back to repodata.json and remembers th
   assert.equal(server.requests[0]?.path, '/linux-64/repodata.json.zst');
   assert.equal(later.source, 'repodata.json.zst');
   assert.equal((JSON.parse(await stateText()) as { has_zst: { value: boolean } }).has_zst.value, true);
+
+  // A recheck that finds no .zst, followed by a 304 for repodata.json, still records the check.
+  server.mode('linux-64', { noZst: true });
+  const { state: s2 } = parseState(await stateText());
+  await backdate(paths().state, 60);
+  await fetch();
+  const s3 = parseState(await stateText()).state;
+  s3.has_zst = { value: false, last_checked: new Date(Date.now() - 8 * 86_400_000).toISOString() };
+  s3.refresh_ns = 0n;
+  await writeFile(paths().state, serializeState(s3));
+  assert.equal((await fetch()).cacheResult, 'revalidated');
+  const after = parseState(await stateText()).state;
+  assert.equal(after.has_zst?.value, false);
+  assert.ok(Date.now() - Date.parse(after.has_zst!.last_checked.replace(/(\.\d{3})\d+/, '$1')) < 60_000);
+  assert.equal(after.etag, s3.etag);
+  assert.ok(s2.etag.length > 0);
 });
 
 test('repodata_use_zst false asks for repodata.json only', async (t) => {

@@ -43,6 +43,13 @@ export class RepodataCache {
     }
   }
 
+  /** Whether the data file exists and matches the state, from its stat alone (nothing is read). */
+  async probe(state: RepodataState): Promise<{ trusted: boolean; exists: boolean }> {
+    const st = await stat(this.paths.data, { bigint: true }).catch(() => undefined);
+    if (!st) return { trusted: false, exists: false };
+    return { trusted: matches(st, state), exists: true };
+  }
+
   /** The data bytes when the file matches the state's mtime_ns and size (read through one fd). */
   async readData(state: RepodataState): Promise<CachedData> {
     let handle;
@@ -53,9 +60,7 @@ export class RepodataCache {
     }
     try {
       const st = await handle.stat({ bigint: true });
-      if (!st.isFile() || st.mtimeNs !== state.mtime_ns || st.size !== BigInt(state.size) || state.size === 0 && state.mtime_ns === 0n) {
-        return { trusted: false, exists: true };
-      }
+      if (!matches(st, state)) return { trusted: false, exists: true };
       const bytes = await handle.readFile();
       if (bytes.length !== state.size) return { trusted: false, exists: true };
       return { trusted: true, bytes };
@@ -140,6 +145,11 @@ export class RepodataCache {
       await lock.release();
     }
   }
+}
+
+function matches(st: import('node:fs').BigIntStats, state: RepodataState): boolean {
+  if (!st.isFile() || (state.size === 0 && state.mtime_ns === 0n)) return false;
+  return st.mtimeNs === state.mtime_ns && st.size === BigInt(state.size);
 }
 
 /**

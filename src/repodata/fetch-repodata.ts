@@ -13,7 +13,7 @@ import { SafeUrl } from '../redact/safe-url.js';
 import { createSession, type Session } from '../session/create-session.js';
 import { toGatewayError } from '../session/map-error.js';
 import { cachePaths, credentialFreeUrl, defaultCacheDir, subdirUrl } from './cache-key.js';
-import { RepodataCache, type CachedData } from './cache.js';
+import { RepodataCache } from './cache.js';
 import { nowNs, type RepodataState } from './cache-state.js';
 import { invalidRepodata } from './errors.js';
 import { decide } from './freshness.js';
@@ -52,6 +52,8 @@ export async function fetchRepodata(channelUrl: string, subdir: string, opts: Fe
   }
 }
 
+type DataProbe = Awaited<ReturnType<RepodataCache['probe']>>;
+
 interface FullOptions extends FetchRepodataOptions {
   settings: Settings;
   session: Session;
@@ -76,11 +78,13 @@ export async function fetchFull(channelUrl: string, subdir: string, opts: FullOp
     await mkdir(cacheDir, { recursive: true });
     const networkAllowed = isFile || !(settings.offline || settings.useIndexCache);
     /** A cached answer, or undefined when the server must be asked. A cache file that does not parse is refetched when the network may be used. */
-    const fromCache = async (state: RepodataState, data: CachedData, lockHeld: boolean): Promise<FetchRepodataResult | undefined> => {
-      const decision = decide({ state, hasData: data.trusted || data.exists, settings, isFile, nowNs: nowNs() });
+    const fromCache = async (state: RepodataState, probe: DataProbe, lockHeld: boolean): Promise<FetchRepodataResult | undefined> => {
+      const decision = decide({ state, hasData: probe.exists, settings, isFile, nowNs: nowNs() });
       if (decision.action === 'empty') return result({}, state, 'stale', 'none');
       if (decision.action === 'fetch') return undefined;
-      if (data.trusted) {
+      if (probe.trusted) {
+        const data = await cache.readData(state);
+        if (!data.trusted) return undefined;
         try {
           return result(parseCached(data.bytes, paths.data, url), state, decision.cacheResult, 'cache');
         } catch (err) {
@@ -95,21 +99,21 @@ export async function fetchFull(channelUrl: string, subdir: string, opts: FullOp
       return result(bytes ? parseCached(bytes, paths.data, url) : {}, { ...state, etag: '', mod: '', cache_control: '', size: 0 }, 'stale', 'cache');
     };
 
-    let state = await cache.loadState(cleanUrl);
-    let data = await cache.readData(state);
-    const quick = await fromCache(state, data, false);
+    const quickState = await cache.loadState(cleanUrl);
+    const quick = await fromCache(quickState, await cache.probe(quickState), false);
     if (quick) return quick;
 
     const fetchLock = await cache.fetchLock();
     try {
-      state = await cache.loadState(cleanUrl);
-      data = await cache.readData(state);
-      const settled = await fromCache(state, data, true);
+      const state = await cache.loadState(cleanUrl);
+      const probe = await cache.probe(state);
+      const settled = await fromCache(state, probe, true);
       if (settled) return settled;
-      const hadCache = data.trusted || data.exists;
+      const hadCache = probe.exists;
       const ctx = { url, cleanUrl, channelUrl, subdir, session: opts.session, settings, signal: opts.signal, log };
-      let outcome = await transferRepodata(ctx, state, data.trusted, cache.tempPath());
+      let outcome = await transferRepodata(ctx, state, probe.trusted, cache.tempPath());
       if (outcome.kind === 'not-modified') {
+        const data = await cache.readData(state);
         if (data.trusted) {
           try {
             const cached = parseRepodata(data.bytes, url);

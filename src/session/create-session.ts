@@ -93,7 +93,7 @@ export function parseRequestUrl(url: string | URL): URL {
 export function createSession(options: SessionOptions = {}): Session {
   const settings = options.settings ?? defaultSettings();
   const log: DebugLog = options.log ?? (() => undefined);
-  const dispatchers = new DispatcherPool(settings);
+  const dispatchers = new DispatcherPool(settings, log);
   const adapters = new AdapterSet({ settings, dispatchers, log });
   const middlewares: Middleware[] = [
     offlineMiddleware,

@@ -4,7 +4,8 @@
  */
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
 import type { Settings } from '../config/settings.js';
-import { parseProxyUrl, selectProxyWithSource } from './proxy.js';
+import { maskProxyValue, parseProxyUrl, selectProxyWithSource } from './proxy.js';
+import { redactText } from '../redact/redact-text.js';
 import { tlsOptionsFor, type TlsOptions } from './tls.js';
 
 export interface Route {
@@ -15,18 +16,38 @@ export interface Route {
   proxySource?: string;
 }
 
+function describeTls(settings: Settings, tls: TlsOptions): string {
+  const from = settings.sources.sslVerify.origin;
+  const v = settings.sslVerify;
+  let trust: string;
+  if (v === false) trust = `certificates NOT verified (ssl_verify false from ${from})`;
+  else if (v === 'truststore') trust = `the operating system's trust store (ssl_verify from ${from})`;
+  else if (typeof v === 'string') trust = `CA certificates from ${v} (ssl_verify from ${from})`;
+  else {
+    const envName = ['REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE', 'SSL_CERT_FILE'].find((n) => settings.env[n]);
+    trust = envName ? `CA certificates from ${settings.env[envName]} (${envName})` : "Node's built-in CA certificates";
+  }
+  return `TLS: ${trust}${tls.cert ? `; client certificate ${settings.clientSslCert} (from ${settings.sources.clientSslCert.origin})` : ''}`;
+}
+
 export class DispatcherPool {
   readonly #settings: Settings;
   readonly #routes = new Map<string, Dispatcher>();
+  readonly #log: (message: string) => void;
   #tls: TlsOptions | undefined;
 
-  constructor(settings: Settings) {
+  /** `log` (the session's debug log) hears which proxy and which trust roots are used, masked. */
+  constructor(settings: Settings, log: (message: string) => void = () => undefined) {
     this.#settings = settings;
+    this.#log = log;
   }
 
   /** TLS options, read once; a bad CA path or client certificate throws a ConfigError here. */
   tlsOptions(): TlsOptions {
-    this.#tls ??= tlsOptionsFor(this.#settings);
+    if (!this.#tls) {
+      this.#tls = tlsOptionsFor(this.#settings);
+      this.#log(describeTls(this.#settings, this.#tls));
+    }
     return this.#tls;
   }
 
@@ -46,6 +67,7 @@ export class DispatcherPool {
     if (!dispatcher) {
       dispatcher = proxyUri ? this.#proxyAgent(proxyUri) : this.#agent();
       this.#routes.set(key, dispatcher);
+      if (selected) this.#log(`proxy for ${url.protocol}//${url.host}: ${maskProxyValue(redactText(selected.url))} from ${selected.source}`);
     }
     return selected ? { dispatcher, proxy: selected.url, proxySource: selected.source } : { dispatcher };
   }

@@ -135,3 +135,16 @@ test('a proxy URL without a scheme is a ProxyError naming the variable or file a
   await assert.rejects(session.fetch('http://127.0.0.1:9/x'), (e: unknown) =>
     isGatewayError(e) && e.code === 'CG_PROXY' && e.message.includes(`proxy_servers.http (from ${join(home, '.condarc')}:2)`));
 });
+
+test('the debug log names the proxy used and where it was set, with its credentials masked', async (t) => {
+  const server = await plainServer(t);
+  const proxy = await startProxy(t, { auth: { username: 'proxyuser', password: 'log-secret-pw' } });
+  const logs: string[] = [];
+  const settings = loadSettings({ env: { HTTP_PROXY: proxy.urlWithCredentials() }, overrides: { remoteMaxRetries: 0 } });
+  const session = createSession({ settings, credentialSources: [], log: (m) => logs.push(m) });
+  t.after(() => session.close());
+  await (await session.fetch(`${server.url}/chan/noarch/repodata.json`)).text();
+  assert.ok(logs.some((l) => l.includes(`proxy for http://127.0.0.1:${server.port}: http://<CREDENTIALS>@127.0.0.1:${proxy.port}`) && l.includes('env:HTTP_PROXY')), logs.join('\n'));
+  assert.ok(logs.some((l) => l.startsWith('TLS: ')));
+  assert.ok(!logs.join('\n').includes('log-secret-pw'));
+});

@@ -166,15 +166,21 @@ export function parseCondarc(text: string, file: string, options: { env?: Env; h
       details: { file, line }, hint: `Write ${file} as 'key: value' lines, e.g. 'ssl_verify: true'.`,
     });
   }
+  let plain: Record<string, unknown>;
+  try {
+    plain = (doc.toJS({ maxAliasCount: 100 }) ?? {}) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`Cannot use ${file}: ${(err as Error).message}.`, {
+      cause: err, details: { file }, hint: `Simplify ${file}: conda settings need no YAML aliases.`,
+    });
+  }
   for (const pair of doc.contents.items) {
     const keyNode = pair.key;
     const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
     const line = isScalar(keyNode) && keyNode.range ? lineOf(keyNode.range[0]) : 1;
     lines[key] = line;
     const valueNode = pair.value;
-    let value: unknown = valueNode && typeof (valueNode as { toJSON?: unknown }).toJSON === 'function'
-      ? (valueNode as { toJSON(): unknown }).toJSON()
-      : (isScalar(valueNode) ? valueNode.value : valueNode ?? null);
+    let value: unknown = plain[key] ?? null;
     value = expandValue(value, env);
     if (PATH_KEYS.has(key) && typeof value === 'string' && value.startsWith('~/') && options.homeDir) {
       value = join(options.homeDir, value.slice(2));

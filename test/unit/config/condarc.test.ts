@@ -115,3 +115,12 @@ test('an empty file is no settings at all', () => {
   assert.deepEqual(parseCondarc('', '/e').values, {});
   assert.deepEqual(parseCondarc('# only a comment\n', '/e').values, {});
 });
+
+test('YAML aliases resolve, and an alias bomb is a ConfigError rather than a hang', () => {
+  const layer = parseCondarc('base: &b\n  http: http://p:1\nproxy_servers: *b\n', '/f');
+  assert.deepEqual(loadSettings({ layers: [layer] }).proxyServers, { http: 'http://p:1' });
+  const rows = ['a: &a [x,x,x,x,x,x,x,x,x]'];
+  for (const [name, prev] of [['b', 'a'], ['c', 'b'], ['d', 'c']]) rows.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+  rows.push(`e: [${Array(9).fill('*d').join(',')}]`);
+  assert.throws(() => parseCondarc(`${rows.join('\n')}\n`, '/bomb'), (e: unknown) => isGatewayError(e) && e.code === 'CG_CONFIG_INVALID' && /\/bomb/.test(e.message));
+});

@@ -11,7 +11,7 @@ export {
 export type { RepodataState, FormatFlag, FormatName, ParsedState } from './cache-state.js';
 export { isStale, maxAgeSeconds, secondsLeft, cacheControlMaxAge } from './freshness.js';
 export { UnavailableInvalidChannel } from './errors.js';
-export { dependencyName, parseShard, parseShardIndex, assembleSubset, shardUrl } from './shards.js';
+export { dependencyName, parseShard, parseShardIndex, assembleSubset, closureOf, shardUrl } from './shards.js';
 export type { Shard, ShardIndex, ShardIndexInfo } from './shards.js';
 export { createZstdDecoder, decodeZstd, ZstdDecodeError } from './zst.js';
 export type { CacheResult, FetchRepodataOptions, FetchRepodataResult, Repodata, RepodataRecord } from './types.js';

@@ -138,3 +138,42 @@ export function assembleSubset(subdir: string, info: ShardIndexInfo, shards: rea
   if (typeof info.base_url === 'string') outInfo.base_url = info.base_url;
   return { info: outInfo, packages, 'packages.conda': conda, removed: [...removed], repodata_version: outInfo.base_url ? 2 : 1 };
 }
+
+/**
+ * The same subset from full indexes (a channel without shards): the records of `packages`
+ * and of every name their `depends` reach, across all the given subdirs.
+ */
+export function closureOf(indexes: readonly Repodata[], packages: readonly string[]): Repodata[] {
+  const byName = new Map<string, Array<{ index: number; group: 'packages' | 'packages.conda'; fn: string; rec: RepodataRecord }>>();
+  indexes.forEach((repodata, index) => {
+    for (const group of ['packages', 'packages.conda'] as const) {
+      for (const [fn, rec] of Object.entries(repodata[group] ?? {})) {
+        if (typeof rec?.name !== 'string') continue;
+        const name = rec.name.toLowerCase();
+        byName.set(name, [...(byName.get(name) ?? []), { index, group, fn, rec }]);
+      }
+    }
+  });
+  const out: Repodata[] = indexes.map((r) => ({
+    ...(r.info ? { info: r.info } : {}), packages: {}, 'packages.conda': {}, removed: [],
+    ...(r.repodata_version !== undefined ? { repodata_version: r.repodata_version } : {}),
+  }));
+  const visited = new Set<string>();
+  let wave = packages.map((p) => p.trim().toLowerCase()).filter(Boolean);
+  while (wave.length > 0) {
+    const next: string[] = [];
+    for (const name of wave) {
+      if (visited.has(name)) continue;
+      visited.add(name);
+      for (const { index, group, fn, rec } of byName.get(name) ?? []) {
+        out[index]![group]![fn] = rec;
+        for (const dep of Array.isArray(rec.depends) ? rec.depends : []) {
+          const depName = typeof dep === 'string' ? dependencyName(dep) : undefined;
+          if (depName && !visited.has(depName)) next.push(depName);
+        }
+      }
+    }
+    wave = next;
+  }
+  return out;
+}

@@ -50,14 +50,16 @@ export const registerRepodata: RegisterCommand = (program, env) => {
         type Outcome = { channel: string; subdir: string; result?: import('../../repodata/types.js').FetchRepodataResult; error?: unknown };
         const perChannel = async (url: string): Promise<Outcome[]> => {
           let subsets: Map<string, import('../../repodata/types.js').FetchRepodataResult> | null = null;
+          // A dependency closure also walks noarch, even when only a platform subdir is printed.
+          const walked = packages.length > 0 ? [...new Set([...subdirs, 'noarch'])] : subdirs;
           if (packages.length > 0 && settings.repodataUseShards) {
             try {
-              subsets = await repodata.fetchShardedSubset(url, [...new Set([...subdirs, 'noarch'])], packages, common);
+              subsets = await repodata.fetchShardedSubset(url, walked, packages, common);
             } catch (error) {
               return subdirs.map((subdir) => ({ channel: url, subdir, error }));
             }
           }
-          return Promise.all(subdirs.map(async (subdir): Promise<Outcome> => {
+          const outcomes = await Promise.all(walked.map(async (subdir): Promise<Outcome> => {
             const ready = subsets?.get(subdir);
             if (ready) return { channel: url, subdir, result: ready };
             try {
@@ -66,6 +68,15 @@ export const registerRepodata: RegisterCommand = (program, env) => {
               return { channel: url, subdir, error };
             }
           }));
+          if (packages.length > 0 && !subsets) {
+            // No shards: the same subset, taken from the full indexes.
+            const full = outcomes.filter((o) => o.result);
+            const cut = repodata.closureOf(full.map((o) => o.result!.repodata), packages);
+            full.forEach((o, i) => {
+              o.result = { ...o.result!, repodata: cut[i]! };
+            });
+          }
+          return outcomes.filter((o) => subdirs.includes(o.subdir));
         };
         const outcomes = (await Promise.all(urls.map(perChannel))).flat().map((o) => ({ ...o, channel: maskUrl(o.channel) }));
         report(io, global, outcomes, packages.length > 0, render, env.setExitCode);

@@ -55,6 +55,17 @@ test('--package prints the subset assembled from shards', async (t) => {
   assert.match(res.stderr, /linux-64: miss +2 packages from shards/);
 });
 
+test('--package without shards on the server prints the same subset, cut from the full indexes', async (t) => {
+  const { server, cacheDir } = await setup(t);
+  server.mode('linux-64', { shardIndexStatus: 404 });
+  const res = await runCli(['repodata', server.url, '--subdir', 'linux-64', '--package', 'demo-cli', '--cache-dir', cacheDir]);
+  assert.equal(res.code, 0, res.stderr);
+  const subset = JSON.parse(res.stdout) as Record<string, { 'packages.conda': Record<string, { name: string }> }>;
+  assert.deepEqual(Object.keys(subset), [`${server.url}/linux-64`]);
+  assert.deepEqual(Object.values(subset[`${server.url}/linux-64`]!['packages.conda']).map((r) => r.name).sort(), ['demo-cli', 'python']);
+  assert.match(res.stderr, /linux-64: miss +2 packages from repodata\.json\.zst/);
+});
+
 test('a channel without noarch fails with UnavailableInvalidChannel and exit status 4', async (t) => {
   const { server, cacheDir } = await setup(t);
   server.mode('noarch', { missing: true });

@@ -54,3 +54,18 @@ test('an assembled subset leaves out removed files', () => {
   assert.equal(subset.info?.base_url, 'https://files.example/');
   assert.equal(subset.repodata_version, 2);
 });
+
+test('a closure cut from full indexes follows depends across subdirs', async () => {
+  const { closureOf } = await import('../../../src/index.js');
+  const { repodataOf } = await import('./fixtures.js');
+  const linux = repodataOf('linux-64', [
+    { name: 'app', version: '1', subdir: 'linux-64', depends: ['helper'] },
+    { name: 'lib', version: '1', subdir: 'linux-64' },
+    { name: 'unused', version: '1', subdir: 'linux-64' },
+  ]);
+  const noarch = repodataOf('noarch', [{ name: 'helper', version: '1', subdir: 'noarch', depends: ['lib >=1', '__unix'] }]);
+  const [l, n] = closureOf([linux, noarch], ['App']);
+  assert.deepEqual(Object.values(l!['packages.conda']!).map((r) => r.name).sort(), ['app', 'lib']);
+  assert.deepEqual(Object.values(n!['packages.conda']!).map((r) => r.name), ['helper']);
+  assert.deepEqual(l!.info, { subdir: 'linux-64' });
+});

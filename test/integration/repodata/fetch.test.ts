@@ -358,7 +358,8 @@ test('two processes refreshing one cache at once download it once', async (t) =>
   const { server, cacheDir } = await setup(t);
   server.mode('linux-64', { delayMs: 400 });
   const child = fileURLToPath(new URL('./fetch-child.ts', import.meta.url));
-  const run = () => promisify(execFile)(process.execPath, ['--import', 'tsx', child, server.url, 'linux-64', cacheDir], { timeout: 30_000 });
+  const tsx = new URL('../../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+  const run = () => promisify(execFile)(process.execPath, ['--import', tsx, child, server.url, 'linux-64', cacheDir], { timeout: 30_000 });
   const outs = await Promise.all([run(), run()]);
   const results = outs.map((o) => JSON.parse(o.stdout) as { cacheResult: string; count: number }).map((r) => r.cacheResult).sort();
   assert.deepEqual(results, ['hit', 'miss']);

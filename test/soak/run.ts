@@ -1,6 +1,7 @@
 /**
  * The long reliability runs, sized by arguments:
- *   npm run test:soak -- --transfers 2000 --crashes 50 --processes 8 --packages 50 --fuzz 10000 [--seed 1] [--only faults,crash,concurrency,fuzz]
+ *   npm run test:soak -- --transfers 2000 --repodata 1000 --crashes 50 --processes 8 --packages 50 --fuzz 10000
+ *     [--fault-rate 0.3] [--seed 1] [--only faults,repodata,crash,concurrency,fuzz]
  * Prints one counted line per suite and exits non-zero on any corrupt or unverified file,
  * leak, untyped error, crash or hang.
  */
@@ -9,6 +10,7 @@ import { rmSync } from 'node:fs';
 import { runFaultTransfers, summarize } from '../reliability/suites/faults.js';
 import { concurrencyLine, crashLine, runConcurrent, runCrashes } from '../reliability/suites/fetch-procs.js';
 import { fuzz, fuzzLine } from '../reliability/suites/fuzz-run.js';
+import { repodataLine, runRepodataFaults } from '../reliability/suites/repodata-faults.js';
 import { fuzzStateDir, fuzzTargets } from '../reliability/suites/fuzz-targets.js';
 
 const { values } = parseArgs({
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     processes: { type: 'string', default: '8' },
     packages: { type: 'string', default: '50' },
     fuzz: { type: 'string', default: '10000' },
+    repodata: { type: 'string', default: '1000' },
     seed: { type: 'string', default: '1' },
     only: { type: 'string' },
   },
@@ -29,7 +32,7 @@ const num = (name: keyof typeof values): number => {
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number, not '${String(values[name])}'`);
   return n;
 };
-const only = new Set((values.only ?? 'faults,crash,concurrency,fuzz').split(',').map((s) => s.trim()));
+const only = new Set((values.only ?? 'faults,repodata,crash,concurrency,fuzz').split(',').map((s) => s.trim()));
 const seed = num('seed');
 const failures: string[] = [];
 const started = performance.now();
@@ -41,6 +44,12 @@ if (only.has('faults')) {
   say(`${summarize(c)} [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
   if (c.corrupt || c.unverified || c.badPartials || c.strayFiles || c.untypedErrors || c.retryAfterIgnored) failures.push('faults');
   if (c.verifiedFirstTry + c.verifiedAfterRerun !== c.transfers) failures.push('faults: not every transfer verified after a rerun');
+}
+if (only.has('repodata')) {
+  const t0 = performance.now();
+  const c = await runRepodataFaults({ fetches: num('repodata'), seed, faultRate: num('fault-rate') });
+  say(`${repodataLine(c)} [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
+  if (c.untyped || c.wrongResult || c.cacheCorrupt) failures.push('repodata');
 }
 if (only.has('crash')) {
   const t0 = performance.now();

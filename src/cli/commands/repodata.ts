@@ -47,7 +47,6 @@ export const registerRepodata: RegisterCommand = (program, env) => {
         const urls = [...new Set(channels.flatMap((c) => resolveChannelUrls(c, settings)))];
         const common = { cacheDir, settings, session, log };
 
-        type Outcome = { channel: string; subdir: string; result?: import('../../repodata/types.js').FetchRepodataResult; error?: unknown };
         const perChannel = async (url: string): Promise<Outcome[]> => {
           let subsets: Map<string, import('../../repodata/types.js').FetchRepodataResult> | null = null;
           // A dependency closure also walks noarch, even when only a platform subdir is printed.

@@ -84,7 +84,7 @@ export function selectProxyWithSource(
     const origin = source?.entries?.[key] ?? source?.origin ?? 'settings';
     if (value) proxies.set(key, { url: value, source: `proxy_servers.${key} (from ${origin})` });
   }
-  const noProxy = configured.no_proxy ?? settings.env.no_proxy ?? settings.env.NO_PROXY;
+  const noProxy = configured.no_proxy || settings.env.no_proxy || settings.env.NO_PROXY;
   if (!proxies.has(scheme) && !shouldBypassProxy(url, noProxy)) {
     for (const name of [envProxyName(settings.env, scheme), envProxyName(settings.env, 'all')]) {
       const value = name ? settings.env[name] : undefined;

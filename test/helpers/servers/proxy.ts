@@ -3,7 +3,8 @@
  * plain http, tunnels https with CONNECT, optionally asks for Basic credentials (407),
  * and logs every request so tests can assert what went through it.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TestContext } from 'node:test';
 import { createProxy } from 'proxy';
@@ -30,12 +31,16 @@ export interface TestProxy {
 export interface ProxyOptions {
   /** Require these Basic credentials (407 otherwise). */
   auth?: { username: string; password: string };
+  /** Serve the proxy itself over TLS (an https:// proxy URL). */
+  tls?: { key: string; cert: string };
 }
 
 export async function startProxy(t: TestContext | undefined, options: ProxyOptions = {}): Promise<TestProxy> {
   const requests: ProxyRequest[] = [];
   const sockets = new Set<Socket>();
-  const server = createProxy(createServer());
+  const base = options.tls ? (createTlsServer(options.tls) as unknown as Server) : createServer();
+  const server = createProxy(base);
+  const scheme = options.tls ? 'https' : 'http';
   const expected = options.auth
     ? `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`
     : undefined;
@@ -45,18 +50,18 @@ export async function startProxy(t: TestContext | undefined, options: ProxyOptio
     requests.push({ method: req.method ?? '', target: req.url ?? '', proxyAuthorization: given, authorized });
     return authorized;
   };
-  server.on('connection', (s: Socket) => {
+  server.on(options.tls ? 'secureConnection' : 'connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   const proxy: TestProxy = {
-    url: `http://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}`,
     port,
     requests,
     urlWithCredentials(username = options.auth?.username ?? '', password = options.auth?.password ?? '') {
-      return `http://${encodeURIComponent(username)}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
+      return `${scheme}://${encodeURIComponent(username)}:${encodeURIComponent(password)}@127.0.0.1:${port}`;
     },
     async close() {
       for (const s of sockets) s.destroy();

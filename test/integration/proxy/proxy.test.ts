@@ -148,3 +148,14 @@ test('the debug log names the proxy used and where it was set, with its credenti
   assert.ok(logs.some((l) => l.startsWith('TLS: ')));
   assert.ok(!logs.join('\n').includes('log-secret-pw'));
 });
+
+test('an https:// proxy is reached over TLS, verified with the configured CA, and carries credentials', async (t) => {
+  const certs = await testCerts();
+  const server = await plainServer(t);
+  const proxy = await startProxy(t, { tls: { key: certs.server.key, cert: certs.server.cert }, auth: { username: 'u', password: 'tls-proxy-pw' } });
+  const res = await get(`${server.url}/chan/noarch/repodata.json`, { sslVerify: certs.caPath }, { HTTP_PROXY: proxy.urlWithCredentials() });
+  assert.equal(res.status, 200);
+  assert.equal(proxy.requests[0]?.authorized, true);
+  await assert.rejects(get(`${server.url}/chan/noarch/repodata.json`, {}, { HTTP_PROXY: proxy.urlWithCredentials() }), (e: unknown) =>
+    isGatewayError(e) && ['CG_TLS', 'CG_PROXY'].includes(e.code) && !JSON.stringify(e).includes('tls-proxy-pw'));
+});

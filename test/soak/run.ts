@@ -1,7 +1,7 @@
 /**
  * The long reliability runs, sized by arguments:
  *   npm run test:soak -- --transfers 2000 --repodata 1000 --crashes 50 --processes 8 --packages 50 --fuzz 10000
- *     [--fault-rate 0.3] [--seed 1] [--only faults,repodata,crash,concurrency,fuzz]
+ *     [--repodata-crashes 20] [--fault-rate 0.3] [--seed 1] [--only faults,repodata,crash,concurrency,repodata-procs,fuzz]
  * Prints one counted line per suite and exits non-zero on any corrupt or unverified file,
  * leak, untyped error, crash or hang.
  */
@@ -11,6 +11,9 @@ import { runFaultTransfers, summarize } from '../reliability/suites/faults.js';
 import { concurrencyLine, crashLine, runConcurrent, runCrashes } from '../reliability/suites/fetch-procs.js';
 import { fuzz, fuzzLine } from '../reliability/suites/fuzz-run.js';
 import { repodataLine, runRepodataFaults } from '../reliability/suites/repodata-faults.js';
+import {
+  repodataConcurrencyLine, repodataCrashLine, runRepodataConcurrent, runRepodataCrashes,
+} from '../reliability/suites/repodata-procs.js';
 import { fuzzStateDir, fuzzTargets } from '../reliability/suites/fuzz-targets.js';
 
 const { values } = parseArgs({
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     packages: { type: 'string', default: '50' },
     fuzz: { type: 'string', default: '10000' },
     repodata: { type: 'string', default: '1000' },
+    'repodata-crashes': { type: 'string', default: '20' },
     seed: { type: 'string', default: '1' },
     only: { type: 'string' },
   },
@@ -32,7 +36,7 @@ const num = (name: keyof typeof values): number => {
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number, not '${String(values[name])}'`);
   return n;
 };
-const only = new Set((values.only ?? 'faults,repodata,crash,concurrency,fuzz').split(',').map((s) => s.trim()));
+const only = new Set((values.only ?? 'faults,repodata,crash,concurrency,repodata-procs,fuzz').split(',').map((s) => s.trim()));
 const seed = num('seed');
 const failures: string[] = [];
 const started = performance.now();
@@ -64,6 +68,15 @@ if (only.has('concurrency')) {
   const c = await runConcurrent({ processes: num('processes'), packages: num('packages'), seed });
   say(`${concurrencyLine(c)} [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
   if (c.exitedOk !== c.processes || c.complete !== c.packages || c.corrupt || c.leftovers || c.transferredMoreThanOnce) failures.push('concurrency');
+}
+if (only.has('repodata-procs')) {
+  const t0 = performance.now();
+  const crashes = await runRepodataCrashes({ runs: num('repodata-crashes'), seed });
+  say(repodataCrashLine(crashes));
+  const conc = await runRepodataConcurrent({ processes: num('processes'), seed });
+  say(`${repodataConcurrencyLine(conc)} [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
+  if (crashes.corruptAfterKill || crashes.rerunsOk !== crashes.runs || crashes.validAfterRerun !== crashes.runs) failures.push('repodata crash');
+  if (conc.exitedOk !== conc.processes || !conc.valid || conc.indexRequests !== 1) failures.push('repodata concurrency');
 }
 if (only.has('fuzz')) {
   const t0 = performance.now();

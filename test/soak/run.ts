@@ -1,7 +1,8 @@
 /**
  * The long reliability runs, sized by arguments:
  *   npm run test:soak -- --transfers 2000 --repodata 1000 --crashes 50 --processes 8 --packages 50 --fuzz 10000
- *     [--repodata-crashes 20] [--fault-rate 0.3] [--seed 1] [--only faults,repodata,crash,concurrency,repodata-procs,fuzz]
+ *     [--fetch-packages 500] [--repodata-crashes 20] [--fault-rate 0.3] [--seed 1]
+ *     [--only faults,fetch-faults,repodata,crash,concurrency,repodata-procs,fuzz]
  * Prints one counted line per suite and exits non-zero on any corrupt or unverified file,
  * leak, untyped error, crash or hang.
  */
@@ -11,6 +12,7 @@ import { runFaultTransfers, summarize } from '../reliability/suites/faults.js';
 import { concurrencyLine, crashLine, runConcurrent, runCrashes } from '../reliability/suites/fetch-procs.js';
 import { fuzz, fuzzLine } from '../reliability/suites/fuzz-run.js';
 import { repodataLine, runRepodataFaults } from '../reliability/suites/repodata-faults.js';
+import { fetchFaultLine, runFetchFaults } from '../reliability/suites/fetch-faults.js';
 import {
   repodataConcurrencyLine, repodataCrashLine, runRepodataConcurrent, runRepodataCrashes,
 } from '../reliability/suites/repodata-procs.js';
@@ -26,6 +28,7 @@ const { values } = parseArgs({
     packages: { type: 'string', default: '50' },
     fuzz: { type: 'string', default: '10000' },
     repodata: { type: 'string', default: '1000' },
+    'fetch-packages': { type: 'string', default: '500' },
     'repodata-crashes': { type: 'string', default: '20' },
     seed: { type: 'string', default: '1' },
     only: { type: 'string' },
@@ -36,7 +39,7 @@ const num = (name: keyof typeof values): number => {
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number, not '${String(values[name])}'`);
   return n;
 };
-const only = new Set((values.only ?? 'faults,repodata,crash,concurrency,repodata-procs,fuzz').split(',').map((s) => s.trim()));
+const only = new Set((values.only ?? 'faults,fetch-faults,repodata,crash,concurrency,repodata-procs,fuzz').split(',').map((s) => s.trim()));
 const seed = num('seed');
 const failures: string[] = [];
 const started = performance.now();
@@ -48,6 +51,12 @@ if (only.has('faults')) {
   say(`${summarize(c)} [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
   if (c.corrupt || c.unverified || c.badPartials || c.strayFiles || c.untypedErrors || c.retryAfterIgnored) failures.push('faults');
   if (c.verifiedFirstTry + c.verifiedAfterRerun !== c.transfers) failures.push('faults: not every transfer verified after a rerun');
+}
+if (only.has('fetch-faults')) {
+  const t0 = performance.now();
+  const c = await runFetchFaults({ packages: num('fetch-packages'), seed, faultRate: num('fault-rate') });
+  say(`${fetchFaultLine(c)} [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
+  if (c.corruptAfterFirstRun || c.corruptAfterRerun || c.leftovers || c.completeAfterRerun !== c.packages) failures.push('fetch faults');
 }
 if (only.has('repodata')) {
   const t0 = performance.now();

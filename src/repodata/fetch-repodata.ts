@@ -12,14 +12,14 @@ import { CacheError } from '../errors/classes.js';
 import { SafeUrl } from '../redact/safe-url.js';
 import { createSession, type Session } from '../session/create-session.js';
 import { toGatewayError } from '../session/map-error.js';
-import { cachePaths, credentialFreeUrl, defaultCacheDir, subdirUrl } from './cache-key.js';
+import { cachePaths, credentialFreeUrl, defaultCacheDir, subdirUrl, type CachePaths } from './cache-key.js';
 import { RepodataCache } from './cache.js';
 import { nowNs, type RepodataState } from './cache-state.js';
 import { invalidRepodata } from './errors.js';
 import { decide } from './freshness.js';
 import { fetchShardedSubset } from './sharded.js';
 import { transferRepodata } from './transfer.js';
-import type { FetchRepodataOptions, FetchRepodataResult, Repodata } from './types.js';
+import type { CacheResult, FetchRepodataOptions, FetchRepodataResult, Repodata } from './types.js';
 
 /** Parse index bytes; anything but one JSON object is an error that caches nothing. */
 export function parseRepodata(bytes: Buffer | string, url: string): Repodata {
@@ -61,90 +61,112 @@ interface FullOptions extends FetchRepodataOptions {
 
 /** The whole `repodata.json` of one subdir through the cache. */
 export async function fetchFull(channelUrl: string, subdir: string, opts: FullOptions): Promise<FetchRepodataResult> {
-  const { settings } = opts;
-  const url = subdirUrl(channelUrl, subdir);
-  const cleanUrl = credentialFreeUrl(url);
-  const safe = new SafeUrl(url);
-  const cacheDir = opts.cacheDir ?? defaultCacheDir(settings);
-  const paths = cachePaths(cacheDir, cleanUrl);
-  const log = opts.log ?? (() => undefined);
-  const cache = new RepodataCache(paths, { noLock: settings.noLock, signal: opts.signal, lockTimeoutMs: opts.lockTimeoutMs, log });
-  const isFile = url.startsWith('file:');
-  const result = (repodata: Repodata, state: RepodataState, cacheResult: FetchRepodataResult['cacheResult'],
-    source: FetchRepodataResult['source']): FetchRepodataResult =>
-    ({ repodata, state, cacheResult, url: safe, cachePath: paths.data, source });
-
+  const job = new FullFetch(channelUrl, subdir, opts);
   try {
-    await mkdir(cacheDir, { recursive: true });
-    const networkAllowed = isFile || !(settings.offline || settings.useIndexCache);
-    /** A cached answer, or undefined when the server must be asked. A cache file that does not parse is refetched when the network may be used. */
-    const fromCache = async (state: RepodataState, probe: DataProbe, lockHeld: boolean): Promise<FetchRepodataResult | undefined> => {
-      const decision = decide({ state, hasData: probe.exists, settings, isFile, nowNs: nowNs() });
-      if (decision.action === 'empty') return result({}, state, 'stale', 'none');
-      if (decision.action === 'fetch') return undefined;
-      if (probe.trusted) {
-        const data = await cache.readData(state);
-        if (!data.trusted) return undefined;
-        try {
-          return result(parseCached(data.bytes, paths.data, url), state, decision.cacheResult, 'cache');
-        } catch (err) {
-          if (!networkAllowed) throw err;
-          log(`${paths.data} does not parse; downloading it again`);
-          return undefined;
-        }
-      }
-      // A data file that does not match its state: usable only when the network may not be asked.
-      if (!lockHeld || networkAllowed) return undefined;
-      const bytes = await cache.readUntrusted();
-      return result(bytes ? parseCached(bytes, paths.data, url) : {}, { ...state, etag: '', mod: '', cache_control: '', size: 0 }, 'stale', 'cache');
-    };
+    return await job.run();
+  } catch (err) {
+    throw toGatewayError(err, { url: job.safe, channelAlias: opts.settings.channelAlias, path: job.paths.data });
+  }
+}
 
-    const quickState = await cache.loadState(cleanUrl);
-    const quick = await fromCache(quickState, await cache.probe(quickState), false);
+/** One fetchFull call: where its cache lives and what the settings allow. */
+class FullFetch {
+  readonly url: string;
+  readonly cleanUrl: string;
+  readonly safe: SafeUrl;
+  readonly cacheDir: string;
+  readonly paths: CachePaths;
+  readonly cache: RepodataCache;
+  readonly isFile: boolean;
+  /** False when offline or use_index_cache forbid asking the server (file:// is always allowed). */
+  readonly networkAllowed: boolean;
+  readonly log: (message: string) => void;
+
+  constructor(readonly channelUrl: string, readonly subdir: string, readonly opts: FullOptions) {
+    const { settings } = opts;
+    this.url = subdirUrl(channelUrl, subdir);
+    this.cleanUrl = credentialFreeUrl(this.url);
+    this.safe = new SafeUrl(this.url);
+    this.cacheDir = opts.cacheDir ?? defaultCacheDir(settings);
+    this.paths = cachePaths(this.cacheDir, this.cleanUrl);
+    this.log = opts.log ?? (() => undefined);
+    this.cache = new RepodataCache(this.paths, { noLock: settings.noLock, signal: opts.signal, lockTimeoutMs: opts.lockTimeoutMs, log: this.log });
+    this.isFile = this.url.startsWith('file:');
+    this.networkAllowed = this.isFile || !(settings.offline || settings.useIndexCache);
+  }
+
+  result(repodata: Repodata, state: RepodataState, cacheResult: CacheResult, source: FetchRepodataResult['source']): FetchRepodataResult {
+    return { repodata, state, cacheResult, url: this.safe, cachePath: this.paths.data, source };
+  }
+
+  async run(): Promise<FetchRepodataResult> {
+    await mkdir(this.cacheDir, { recursive: true });
+    const quickState = await this.cache.loadState(this.cleanUrl);
+    const quick = await this.fromCache(quickState, await this.cache.probe(quickState), false);
     if (quick) return quick;
-
-    const fetchLock = await cache.fetchLock();
+    // Under the fetch lock, look again: another thread or process may just have refreshed it.
+    const fetchLock = await this.cache.fetchLock();
     try {
-      const state = await cache.loadState(cleanUrl);
-      const probe = await cache.probe(state);
-      const settled = await fromCache(state, probe, true);
-      if (settled) return settled;
-      const hadCache = probe.exists;
-      const ctx = { url, cleanUrl, channelUrl, subdir, session: opts.session, settings, signal: opts.signal, log };
-      let outcome = await transferRepodata(ctx, state, probe.trusted, cache.tempPath());
-      if (outcome.kind === 'not-modified') {
-        const data = await cache.readData(state);
-        if (data.trusted) {
-          try {
-            const cached = parseRepodata(data.bytes, url);
-            return result(cached, await cache.refresh(outcome.state), 'revalidated', 'cache');
-          } catch {
-            log(`${paths.data} does not parse; downloading it again`);
-          }
-        }
-        outcome = await transferRepodata(ctx, state, false, cache.tempPath());
-        if (outcome.kind === 'not-modified') {
-          throw invalidRepodata('repodata.json', url, 'the server answered 304 Not Modified to an unconditional request');
-        }
-      }
-      if (outcome.kind === 'empty') {
-        const next = await cache.save('{}', outcome.state);
-        return result({}, next, hadCache ? 'updated' : 'miss', 'repodata.json');
-      }
-      let repodata: Repodata;
-      try {
-        repodata = parseRepodata(await cache.readTemp(outcome.tempPath), `${url}/${outcome.source}`);
-      } catch (err) {
-        await cache.discardTemp(outcome.tempPath);
-        throw err;
-      }
-      const next = await cache.commit(outcome.tempPath, outcome.state).finally(() => cache.discardTemp(outcome.tempPath));
-      return result(repodata, next, hadCache ? 'updated' : 'miss', outcome.source);
+      const state = await this.cache.loadState(this.cleanUrl);
+      const probe = await this.cache.probe(state);
+      return (await this.fromCache(state, probe, true)) ?? (await this.refresh(state, probe));
     } finally {
       await fetchLock.release();
     }
-  } catch (err) {
-    throw toGatewayError(err, { url: safe, channelAlias: settings.channelAlias, path: paths.data });
+  }
+
+  /** A cached answer, or undefined when the server must be asked. A cache file that does not parse is refetched when the network may be used. */
+  async fromCache(state: RepodataState, probe: DataProbe, lockHeld: boolean): Promise<FetchRepodataResult | undefined> {
+    const decision = decide({ state, hasData: probe.exists, settings: this.opts.settings, isFile: this.isFile, nowNs: nowNs() });
+    if (decision.action === 'empty') return this.result({}, state, 'stale', 'none');
+    if (decision.action === 'fetch') return undefined;
+    if (probe.trusted) {
+      const data = await this.cache.readData(state);
+      if (!data.trusted) return undefined;
+      try {
+        return this.result(parseCached(data.bytes, this.paths.data, this.url), state, decision.cacheResult, 'cache');
+      } catch (err) {
+        if (!this.networkAllowed) throw err;
+        this.log(`${this.paths.data} does not parse; downloading it again`);
+        return undefined;
+      }
+    }
+    // A data file that does not match its state: usable only when the network may not be asked.
+    if (!lockHeld || this.networkAllowed) return undefined;
+    const bytes = await this.cache.readUntrusted();
+    const repodata = bytes ? parseCached(bytes, this.paths.data, this.url) : {};
+    return this.result(repodata, { ...state, etag: '', mod: '', cache_control: '', size: 0 }, 'stale', 'cache');
+  }
+
+  /** Ask the server (validators only for a trusted cache) and commit what it says: data first, state second. */
+  async refresh(state: RepodataState, probe: DataProbe): Promise<FetchRepodataResult> {
+    const { settings, session, signal } = this.opts;
+    const ctx = { url: this.url, cleanUrl: this.cleanUrl, channelUrl: this.channelUrl, subdir: this.subdir, session, settings, signal, log: this.log };
+    const fresh = probe.exists ? 'updated' : 'miss';
+    let outcome = await transferRepodata(ctx, state, probe.trusted, this.cache.tempPath());
+    if (outcome.kind === 'not-modified') {
+      const data = await this.cache.readData(state);
+      if (data.trusted) {
+        try {
+          const cached = parseRepodata(data.bytes, this.url);
+          return this.result(cached, await this.cache.refresh(outcome.state), 'revalidated', 'cache');
+        } catch {
+          this.log(`${this.paths.data} does not parse; downloading it again`);
+        }
+      }
+      outcome = await transferRepodata(ctx, state, false, this.cache.tempPath());
+      if (outcome.kind === 'not-modified') {
+        throw invalidRepodata('repodata.json', this.url, 'the server answered 304 Not Modified to an unconditional request');
+      }
+    }
+    if (outcome.kind === 'empty') return this.result({}, await this.cache.save('{}', outcome.state), fresh, 'repodata.json');
+    const { tempPath } = outcome;
+    try {
+      const repodata = parseRepodata(await this.cache.readTemp(tempPath), `${this.url}/${outcome.source}`);
+      return this.result(repodata, await this.cache.commit(tempPath, outcome.state), fresh, outcome.source);
+    } finally {
+      await this.cache.discardTemp(tempPath);
+    }
   }
 }
 

@@ -34,6 +34,14 @@ export function storeKeyFor(input: string): string {
   return m[1]?.toLowerCase() === 's3' ? `s3://${host}` : host;
 }
 
+/** A secret given as `-` is read from standard input (first line), so it stays out of `ps` and shell history. */
+async function fromStdin(value: string | undefined): Promise<string | undefined> {
+  if (value !== '-') return value;
+  let text = '';
+  for await (const chunk of process.stdin) text += String(chunk);
+  return text.split(/\r?\n/)[0] ?? '';
+}
+
 async function run(env: CommandEnv, json: boolean | undefined, body: () => Promise<void>): Promise<void> {
   const { renderError } = await import('../render-error.js');
   try {
@@ -47,6 +55,7 @@ function registerLogin(auth: Command, env: CommandEnv): void {
   auth.command('login')
     .description('store credentials for a host (or *.domain, or s3://bucket)')
     .argument('<host>', 'host name, wildcard like *.example.com, s3://bucket, or a URL on the host')
+    .addHelpText('after', '\nA secret given as "-" is read from standard input, e.g. `printf %s "$TOKEN" | conda-gateway auth login host --token -`.')
     .option('--token <token>', 'bearer token (Authorization: Bearer)')
     .option('--username <name>', 'user for HTTP basic auth')
     .option('--password <password>', 'password for HTTP basic auth')
@@ -55,8 +64,13 @@ function registerLogin(auth: Command, env: CommandEnv): void {
     .option('--s3-secret-access-key <key>', 'S3 secret access key')
     .option('--s3-session-token <token>', 'S3 session token')
     .option('--json', 'print one JSON object on stdout')
-    .action((hostArg: string, opts: LoginOptions) => run(env, opts.json, async () => {
+    .action((hostArg: string, raw: LoginOptions) => run(env, raw.json, async () => {
       const { store, file, CondaValueError } = await storeContext(env);
+      const opts: LoginOptions = {
+        ...raw,
+        token: await fromStdin(raw.token), password: await fromStdin(raw.password),
+        condaToken: await fromStdin(raw.condaToken), s3SecretAccessKey: await fromStdin(raw.s3SecretAccessKey),
+      };
       const key = storeKeyFor(hostArg);
       if (!key) throw new CondaValueError('A host is needed, e.g. `conda-gateway auth login repo.example.com --token …`.');
       const given = [opts.token !== undefined, opts.username !== undefined || opts.password !== undefined,

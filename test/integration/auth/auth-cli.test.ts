@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { runHere } from '../config/run-in-process.js';
+import { cleanEnv, cliCommand } from '../../helpers/cli.js';
 import { startFileServer } from '../../helpers/servers/http.js';
 import { listDir, tempDir } from '../../helpers/fs.js';
 
@@ -74,4 +76,21 @@ test('login needs exactly one kind of credentials; a store that is not JSON is r
     assert.ok(!r.stderr.includes('keep-me-secret'));
   }
   assert.equal(await readFile(join(h, 'auth.json'), 'utf8'), '{"h.example": {"BearerToken": "keep-me-secret"},', 'a broken store is not overwritten');
+});
+
+test('a secret given as "-" is read from standard input, so it never sits in the process list', async (t) => {
+  const h = await tempDir(t);
+  const { command, args } = cliCommand();
+  const child = spawn(command, [...args, 'auth', 'login', 'repo.example.com', '--username', 'me', '--password', '-'], {
+    env: cleanEnv({ HOME: h }), stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdin.end('from-stdin-pw\n');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0, out);
+  assert.deepEqual(JSON.parse(await readFile(join(h, '.rattler', 'credentials.json'), 'utf8')),
+    { 'repo.example.com': { BasicHTTP: { username: 'me', password: 'from-stdin-pw' } } });
+  assert.ok(!out.includes('from-stdin-pw'));
 });

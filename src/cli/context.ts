@@ -9,7 +9,10 @@ import type { Settings, SettingValues } from '../config/settings.js';
 import type { CliIo, GlobalOptions } from './io.js';
 
 export interface CliSettingsOptions {
-  /** Read .condarc files. Off for runs that must not see the user's configuration (the demo). @default true */
+  /**
+   * Read .condarc files. Off for runs that must not see the user's configuration.
+   * @default true, except with an empty environment (the demo passes `env: {}` to ignore the caller's setup)
+   */
   configFiles?: boolean;
 }
 
@@ -19,7 +22,8 @@ export function cliSettings(io: CliIo, global: GlobalOptions, extra: Partial<Set
   if (global.insecure) overrides.sslVerify = false;
   const homeDir = io.env.HOME || homedir();
   const settings = loadCondaSettings({
-    env: io.env, cwd: io.cwd, homeDir, overrides, ...(options.configFiles === false ? { files: [] } : {}),
+    env: io.env, cwd: io.cwd, homeDir, overrides,
+    ...((options.configFiles ?? Object.keys(io.env).length > 0) ? {} : { files: [] }),
   });
   warnInsecure(io, global, settings);
   return settings;

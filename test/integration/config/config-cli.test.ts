@@ -100,3 +100,11 @@ test('config checks what a request would need: CA bundles, client certificates a
   assert.equal(envProxy.code, 3);
   assert.ok(!envProxy.stdout.includes('pw-x'));
 });
+
+test('the demo ignores the user\'s .condarc, so a proxy configured there cannot break it', async (t) => {
+  const { runCli } = await import('../../helpers/cli.js');
+  const h = await home(t, 'proxy_servers:\n  http: http://127.0.0.1:9\nssl_verify: false\n');
+  const r = await runCli(['demo'], { env: { HOME: h }, cwd: h });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /WARNING/);
+});

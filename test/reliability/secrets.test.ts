@@ -14,6 +14,7 @@ import {
 import { parseRequestUrl } from '../../src/session/create-session.js';
 import { startFaultServer } from '../helpers/fault-server.js';
 import { runCli } from '../helpers/cli.js';
+import { startProxy } from '../helpers/servers/proxy.js';
 import { bytes, sha256, tempDir } from '../helpers/fs.js';
 import { testSettings } from '../helpers/settings.js';
 import { SECRET_URLS, findLeak, printedForms } from './suites/secrets.js';
@@ -192,6 +193,15 @@ test('CLI commands with secret URLs, proxy credentials and S3 keys print no secr
   }
   server.script(path, ['status503', 'status503', 'cut']);
   cases.push({ name: 'retries -v', args: ['-v', 'download', url, '-o', out('retry'), '--sha256', sha256(body)] });
+  const proxy = await startProxy(t, { auth: { username: 'proxyuser', password: 'pr0xy-pass' } });
+  for (const flags of [['-v'], ['-v', '--json']]) {
+    cases.push(
+      { name: `via proxy ${flags.join('')}`, args: [...flags, 'download', url, '-o', out(`via${flags.length}`), '--sha256', sha256(body)],
+        env: { HTTP_PROXY: proxy.urlWithCredentials(), NO_PROXY: '' } },
+      { name: `proxy 407 ${flags.join('')}`, args: [...flags, 'download', url, '-o', out(`p407${flags.length}`)],
+        env: { HTTP_PROXY: proxy.urlWithCredentials('proxyuser', 'wrong-pr0xy-pass'), NO_PROXY: '' } },
+    );
+  }
   cases.push({ name: 'demo', args: ['demo'], env: { ...secretEnv, ...proxyEnv, NO_PROXY: '127.0.0.1,localhost' } });
   cases.push({ name: 'help', args: ['--help'], env: secretEnv });
 
@@ -208,6 +218,7 @@ test('CLI commands with secret URLs, proxy credentials and S3 keys print no secr
     }
   };
   await Promise.all([worker(), worker(), worker()]);
+  assert.ok(proxy.requests.some((r) => r.authorized), 'the proxied runs went through the proxy');
   const line = `secrets (CLI): ${cases.length} runs, ${scanned} bytes of stdout+stderr scanned, ${leaks.length} leaks`;
   t.diagnostic(line);
   console.log(line);

@@ -49,6 +49,8 @@ export interface Audit {
   complete: number;
   corrupt: number;
   partials: number;
+  /** `<partial>.lock` files of the lock fallback (used only where the os-lock addon is missing). */
+  locks: number;
   strays: string[];
 }
 
@@ -56,7 +58,7 @@ export interface Audit {
 export async function auditPkgsDir(pkgsDir: string, channel: Channel): Promise<Audit> {
   const names = await readdir(pkgsDir).catch(() => [] as string[]);
   const byName = new Map(channel.packages.map((p) => [p.fileName, p]));
-  const audit: Audit = { complete: 0, corrupt: 0, partials: 0, strays: [] };
+  const audit: Audit = { complete: 0, corrupt: 0, partials: 0, locks: 0, strays: [] };
   for (const name of names) {
     const pkg = byName.get(name);
     if (pkg) {
@@ -69,6 +71,8 @@ export async function auditPkgsDir(pkgsDir: string, channel: Channel): Promise<A
       const body = byName.get(name.slice(0, -'.partial'.length))!.body;
       const prefix = await readFile(join(pkgsDir, name));
       if (st.size > body.length || !body.subarray(0, prefix.length).equals(prefix)) audit.strays.push(`${name} (not a prefix)`);
+    } else if (name.endsWith('.partial.lock')) {
+      audit.locks++;
     } else if (name !== 'urls.txt' && name !== 'urls' && name !== 'cache') {
       audit.strays.push(name);
     }
@@ -178,7 +182,7 @@ export async function runCrashes(opts: { runs: number; packages: number; seed: n
       const afterRerun = await auditPkgsDir(pkgsDir, channel);
       c.completeVerified += afterRerun.complete;
       c.corruptAfterRerun += afterRerun.corrupt;
-      c.partialsAfterRerun += afterRerun.partials + afterRerun.strays.length;
+      c.partialsAfterRerun += afterRerun.partials + afterRerun.locks + afterRerun.strays.length;
       await rm(pkgsDir, { recursive: true, force: true });
     }
   } finally {
@@ -221,7 +225,7 @@ export async function runConcurrent(opts: { processes: number; packages: number;
     return {
       processes: opts.processes, packages: opts.packages,
       exitedOk: results.filter((r) => r.code === 0).length,
-      complete: audit.complete, corrupt: audit.corrupt, leftovers: audit.partials + audit.strays.length,
+      complete: audit.complete, corrupt: audit.corrupt, leftovers: audit.partials + audit.locks + audit.strays.length,
       requests: channel.server.decisions.length,
       transferredMoreThanOnce: [...perPath.values()].filter((n) => n > 1).length,
       urlsTxtLines: urls.length,

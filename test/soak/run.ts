@@ -95,7 +95,7 @@ if (only.has('fuzz')) {
     cases += c.cases;
     say(fuzzLine(c));
     for (const example of c.examples) say(`  ${example}`);
-    if (c.defects || c.leaks) failures.push(`fuzz ${c.name}`);
+    if (c.defects || c.leaks) failures.push(`fuzz ${c.name}${target.knownDefect ? ' (known, reported)' : ''}`);
   }
   say(`fuzz: ${fuzzTargets().length} parsers, ${cases} cases in total [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
   const dir = fuzzStateDir();

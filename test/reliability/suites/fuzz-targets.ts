@@ -4,7 +4,7 @@
  * inputs carry the s3cr3t marker, so the runner also checks error text for leaks.
  */
 import fc from 'fast-check';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode as msgpackEncode } from '@msgpack/msgpack';
@@ -23,6 +23,8 @@ import { stateFromResponse } from '../../../src/repodata/cache-state.js';
 import { cacheControlMaxAge } from '../../../src/repodata/freshness.js';
 import { parseShard, parseShardIndex } from '../../../src/repodata/shards.js';
 import { decodeZstd, ZstdDecodeError } from '../../../src/repodata/zst.js';
+import { parseProxyUrl, selectProxyWithSource } from '../../../src/session/proxy.js';
+import { createAnacondaTokenSource } from '../../../src/auth/anaconda-tokens.js';
 import type { FuzzTarget } from './fuzz-run.js';
 
 const text = (maxLength = 400): fc.Arbitrary<string> => fc.oneof(
@@ -219,12 +221,52 @@ const envArbitrary = fc.dictionary(
   { maxKeys: 5 },
 );
 
+/** Proxy values as people write them, with the secret in the password (possibly holding '@', '/' or ':'). */
+const proxyValue = fc.oneof(
+  fc.tuple(fc.constantFrom('http://', 'https://', 'socks5://', 'ftp://', '', 'http:/', 'HTTP://'),
+    fc.constantFrom('proxyuser:', 'p%40u:'), fc.string({ maxLength: 8, unit: fc.constantFrom(...'ab1@/:%#?') }).map((x) => `pr0xy-pass${x}`),
+    fc.constantFrom('@', '@@'), fc.constantFrom('127.0.0.1:3128', 'proxy.corp', '[::1]:8080', '', ':99999'), fc.constantFrom('', '/', '/path?x=1')).map((p) => p.join('')),
+  text(60),
+);
+const proxyEnv = fc.record({
+  HTTP_PROXY: proxyValue, HTTPS_PROXY: proxyValue, ALL_PROXY: proxyValue, http_proxy: proxyValue,
+  NO_PROXY: fc.oneof(fc.array(fc.constantFrom('*', '127.0.0.1', '10.0.0.0/8', '.example.com', '*.corp', 'localhost:8080', '::1', '1.2.3.4/99', '', ' ', 'a..b'))
+    .map((a) => a.join(',')), text(40)),
+}, { requiredKeys: [] });
+
+/** Token file names as they appear in a binstar config directory: quote_plus(url) + '.token', or anything else. */
+const tokenFileNames = fc.array(fc.oneof(
+  fc.constantFrom('https%3A%2F%2Fapi.anaconda.org.token', 'https%3A.token', 'https:.token', 'http%3A%2F%2F.token', '%.token', '.token',
+    'https%3A%2F%2Fh%3A99999.token', 'https%3A%2F%2F127.0.0.1%3A1%2Ft.token', 'x.txt'),
+  fc.string({ maxLength: 30, unit: fc.constantFrom(...'abhtps%3A2F:/.+-_@') }).map((n) => `${n}.token`),
+), { maxLength: 4 });
+
+let tokenRoot: string | undefined;
+let tokenCase = 0;
+async function lookupWithTokenFiles([names, url]: [string[], string]): Promise<unknown> {
+  tokenRoot ??= mkdtempSync(join(tmpdir(), 'cg-fuzz-tokens-'));
+  const dir = join(tokenRoot, String(tokenCase++));
+  mkdirSync(join(dir, 'data'), { recursive: true });
+  try {
+    for (const name of names) {
+      try {
+        writeFileSync(join(dir, 'data', name), 'tk-s3cr3t-token\n');
+      } catch { /* a name the filesystem refuses is not a case */ }
+    }
+    const source = createAnacondaTokenSource({ BINSTAR_CONFIG_DIR: dir }, dir);
+    return await source.lookup(parseRequestUrl(url));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 let stateDir: string | undefined;
 function stateCache(): RepodataCache {
   stateDir ??= mkdtempSync(join(tmpdir(), 'cg-fuzz-state-'));
   return new RepodataCache(cachePaths(stateDir, 'https://repo.example.com/c/linux-64/repodata.json'));
 }
 export function fuzzStateDir(): string | undefined {
+  if (tokenRoot) rmSync(tokenRoot, { recursive: true, force: true });
   return stateDir;
 }
 
@@ -272,6 +314,15 @@ export function fuzzTargets(): FuzzTarget<never>[] {
     } },
     { name: 'shard index (msgpack)', arbitrary: msgpackBytes, run: (b: Uint8Array) => parseShardIndex(b, 'https://h/t/tk-s3cr3t/c/linux-64/repodata_shards.msgpack.zst') },
     { name: 'shards (msgpack)', arbitrary: msgpackBytes, run: (b: Uint8Array) => parseShard(b, 'https://h/t/tk-s3cr3t/c/linux-64/shards/x.msgpack.zst') },
+    { name: 'proxy settings and NO_PROXY (selectProxy, parseProxyUrl)', arbitrary: fc.tuple(proxyEnv, fc.constantFrom('http://127.0.0.1:1/x', 'https://repo.example.com/c', 'http://[::1]:8080/', 'https://10.1.2.3/', 'ftp://h/x')),
+      knownDefect: 'session/proxy.ts maskProxyValue: a raw / in the password or a single-slash scheme (http:/u:pw@h) is printed unmasked (reported)',
+      run: ([env, url]: [Record<string, string>, string]) => {
+        const selected = selectProxyWithSource(new URL(url), loadSettings({ env }));
+        return selected ? parseProxyUrl(selected).href : undefined;
+      } },
+    { name: 'anaconda token files', arbitrary: fc.tuple(tokenFileNames, fc.constantFrom('https://api.anaconda.org/conda-forge/x', 'https://conda.anaconda.org/c', 'http://127.0.0.1:1/t/x', 'https://h/')),
+      knownDefect: "auth/anaconda-tokens.ts: a token file named 'https%3A.token' makes every https lookup throw TypeError: Invalid URL (reported)",
+      run: (x: [string[], string]) => lookupWithTokenFiles(x) },
     { name: 'zstd frames (decodeZstd)', arbitrary: fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 60 }).map((b) => new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, ...b]))),
       run: (b: Uint8Array) => decodeZstd(b), allow: (err: unknown) => err instanceof ZstdDecodeError },
   ];

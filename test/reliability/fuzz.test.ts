@@ -35,3 +35,16 @@ test('a 12-byte zstd frame declaring a huge window is refused at once, without a
   assert.ok(performance.now() - started < 500, 'refused quickly');
   assert.ok(process.memoryUsage().rss - rssBefore < 256 * 1024 * 1024, 'no huge allocation');
 });
+
+test('a channel_settings pattern with many * is matched in linear time, not by backtracking', { todo: 'auth/select-handler.ts fnmatch builds a backtracking regex: 14 stars against a 40-character path run for minutes (reported)' }, async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { pathToFileURL } = await import('node:url');
+  const module = pathToFileURL(new URL('../../src/auth/select-handler.ts', import.meta.url).pathname).href;
+  const script = `const m = await import(${JSON.stringify(module)});
+    m.selectAuthHandlerName(new URL('https://repo.example.com/' + 'a'.repeat(40)), undefined,
+      [{ channel: 'https://repo.example.com/' + '*a'.repeat(14) + 'X', auth: 'h' }]);`;
+  const started = performance.now();
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 3000, encoding: 'utf8' });
+  assert.equal(r.signal, null, `still matching after ${Math.round(performance.now() - started)} ms`);
+  assert.equal(r.status, 0, r.stderr);
+});

@@ -25,6 +25,7 @@ import { parseShard, parseShardIndex } from '../../../src/repodata/shards.js';
 import { decodeZstd, ZstdDecodeError } from '../../../src/repodata/zst.js';
 import { parseProxyUrl, selectProxyWithSource } from '../../../src/session/proxy.js';
 import { createAnacondaTokenSource } from '../../../src/auth/anaconda-tokens.js';
+import { selectAuthHandlerName } from '../../../src/auth/select-handler.js';
 import type { FuzzTarget } from './fuzz-run.js';
 
 const text = (maxLength = 400): fc.Arbitrary<string> => fc.oneof(
@@ -241,6 +242,18 @@ const tokenFileNames = fc.array(fc.oneof(
   fc.string({ maxLength: 30, unit: fc.constantFrom(...'abhtps%3A2F:/.+-_@') }).map((n) => `${n}.token`),
 ), { maxLength: 4 });
 
+/**
+ * channel_settings entries as .condarc holds them. At most three `*` per pattern: more, against a
+ * long path, sends the regex-based fnmatch into catastrophic backtracking (a hang, tested apart).
+ */
+const channelPattern = fc.tuple(
+  fc.constantFrom('https://', 'http://', 's3://', '', 'https:/'),
+  fc.string({ maxLength: 14, unit: fc.constantFrom(...'ab.z*?[]!^-:/') }),
+  fc.constantFrom('', '/', '/t/*/', '/chan*', '/[z-a]', '/[!a-'),
+  fc.string({ maxLength: 10, unit: fc.constantFrom(...'abz*?[]!^-/\\') }),
+).map((p) => p.join('')).filter((p) => (p.match(/\*/g)?.length ?? 0) <= 3);
+const channelSettings = fc.array(fc.record({ channel: fc.oneof(channelPattern, fc.constantFrom('conda-forge', 'defaults')), auth: fc.constantFrom('h1', 'h2', ' ', '') }), { maxLength: 4 });
+
 let tokenRoot: string | undefined;
 let tokenCase = 0;
 async function lookupWithTokenFiles([names, url]: [string[], string]): Promise<unknown> {
@@ -323,6 +336,9 @@ export function fuzzTargets(): FuzzTarget<never>[] {
     { name: 'anaconda token files', arbitrary: fc.tuple(tokenFileNames, fc.constantFrom('https://api.anaconda.org/conda-forge/x', 'https://conda.anaconda.org/c', 'http://127.0.0.1:1/t/x', 'https://h/')),
       knownDefect: "auth/anaconda-tokens.ts: a token file named 'https%3A.token' makes every https lookup throw TypeError: Invalid URL (reported)",
       run: (x: [string[], string]) => lookupWithTokenFiles(x) },
+    { name: 'channel_settings patterns (auth handler selection)', arbitrary: fc.tuple(channelSettings, fc.constantFrom('https://repo.example.com/chan/noarch/x.conda', 'http://a.b/t/tk/c', 's3://bucket/k', 'https://ab.z/')),
+      knownDefect: "auth/select-handler.ts fnmatch: a pattern such as '[z-a]' throws an untyped SyntaxError from new RegExp (reported)",
+      run: ([entries, url]: [Array<Record<string, string>>, string]) => selectAuthHandlerName(new URL(url), 'conda-forge', entries) },
     { name: 'zstd frames (decodeZstd)', arbitrary: fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 60 }).map((b) => new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, ...b]))),
       run: (b: Uint8Array) => decodeZstd(b), allow: (err: unknown) => err instanceof ZstdDecodeError },
   ];

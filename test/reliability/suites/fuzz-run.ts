@@ -31,7 +31,8 @@ export interface FuzzCounts {
   examples: string[];
 }
 
-const HANG_MS = 2000;
+/** A parser taking longer than this on one small input is a denial-of-service risk. */
+const HANG_MS = 1000;
 
 function show(input: unknown): string {
   try {

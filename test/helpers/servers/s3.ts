@@ -1,11 +1,12 @@
 /**
  * A real S3-compatible server for tests: moto (python3 -m moto's threaded server, with
  * SigV4 checking switched on after seeding) on 127.0.0.1:0, one bucket, an IAM user with
- * its access key, and a TCP forwarder in front that counts connections and can cut the
- * next response after some bytes.
+ * its access key, and an HTTP relay in front that counts connections and requests and can
+ * cut the next response after some body bytes.
  */
 import { spawn } from 'node:child_process';
-import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
+import { Agent, createServer as createHttpServer, request as httpRequest } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
 
@@ -17,12 +18,12 @@ export interface S3TestServer {
   bucket: string;
   accessKeyId: string;
   secretAccessKey: string;
-  /** Connections accepted by the forwarder. */
+  /** Connections accepted by the relay. */
   readonly connections: number;
   /** Environment for a session: keys, region and endpoint. */
   env(extra?: Record<string, string>): Record<string, string>;
   putObject(key: string, body: Buffer | string, contentType?: string): Promise<void>;
-  /** Cut the next server→client bytes after `afterBytes` (headers included). */
+  /** Cut the next response after `afterBytes` body bytes (the connection is dropped). */
   cutNextResponse(afterBytes: number): void;
   close(): Promise<void>;
 }
@@ -91,43 +92,54 @@ async function startMoto(bucket: string): Promise<{ ready: MotoReady; stop: () =
 
 export async function startS3Server(t: TestContext | undefined, bucket = 'conda-channel'): Promise<S3TestServer> {
   const { ready, stop } = await startMoto(bucket);
-  const state = { connections: 0, cutAfter: undefined as number | undefined };
+  const state = { connections: 0, requests: 0, cutAfter: undefined as number | undefined };
   const sockets = new Set<Socket>();
-  const forwarder = createServer((client) => {
+  const upstreamAgent = new Agent({ keepAlive: false });
+  // An HTTP relay, not a TCP one: moto answers "Connection: close" and hangs up after every
+  // response, and such a close meeting a body paused by backpressure crashes undici 7
+  // (assert(!this.paused), nodejs/undici#5360, fixed in undici 8). The relay speaks
+  // keep-alive to the client, like real S3, and passes headers through untouched (SigV4).
+  const forwarder = createHttpServer((req, res) => {
+    state.requests++;
+    const cut = state.cutAfter;
+    state.cutAfter = undefined;
+    const upstream = httpRequest({
+      host: '127.0.0.1', port: ready.port, method: req.method, path: req.url, headers: req.headers, agent: upstreamAgent,
+    }, (up) => {
+      const headers = { ...up.headers };
+      delete headers.connection;
+      delete headers['keep-alive'];
+      res.writeHead(up.statusCode ?? 502, headers);
+      let sent = 0;
+      up.on('data', (chunk: Buffer) => {
+        if (cut === undefined) {
+          if (!res.write(chunk)) {
+            up.pause();
+            res.once('drain', () => up.resume());
+          }
+          return;
+        }
+        const room = cut - sent;
+        sent += chunk.length;
+        if (room > 0) res.write(chunk.subarray(0, room));
+        if (sent >= cut) {
+          up.destroy();
+          setTimeout(() => res.socket?.destroy(), 10);
+        }
+      });
+      up.on('end', () => {
+        if (cut === undefined || sent < cut) res.end();
+      });
+      up.on('error', () => res.destroy());
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  forwarder.keepAliveTimeout = 2000;
+  forwarder.on('connection', (s: Socket) => {
     state.connections++;
-    const upstream = createConnection({ host: '127.0.0.1', port: ready.port });
-    sockets.add(client);
-    sockets.add(upstream);
-    client.on('close', () => {
-      sockets.delete(client);
-      upstream.destroy();
-    });
-    upstream.on('close', () => {
-      sockets.delete(upstream);
-      client.destroy();
-    });
-    client.on('error', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    client.pipe(upstream);
-    let sent = 0;
-    let cut: number | undefined;
-    upstream.on('data', (chunk: Buffer) => {
-      if (cut === undefined && state.cutAfter !== undefined) {
-        cut = state.cutAfter;
-        state.cutAfter = undefined;
-      }
-      if (cut === undefined) {
-        client.write(chunk);
-        return;
-      }
-      const room = cut - sent;
-      if (room > 0) client.write(chunk.subarray(0, room));
-      sent += chunk.length;
-      if (sent >= cut) {
-        client.end(() => client.destroy());
-        upstream.destroy();
-      }
-    });
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((resolve) => forwarder.listen(0, '127.0.0.1', resolve));
   const port = (forwarder.address() as AddressInfo).port;

@@ -134,8 +134,8 @@ test('a download cut part-way is resumed with a ranged GetObject', async (t) => 
     sha256: sha256(BODY), size: SIZE, settings: testSettings({}, server.env()), sleep: noSleep,
   });
   assert.deepEqual(await readFile(target), BODY);
-  assert.equal(result.attempts, 2);
-  assert.ok(result.resumedFrom > 0 && result.resumedFrom < 200_000, `resumed from ${result.resumedFrom}`);
+  assert.equal(result.attempts, 2, JSON.stringify(result));
+  assert.ok(result.resumedFrom > 0 && result.resumedFrom <= 200_000, `resumed from ${result.resumedFrom}`);
   assert.deepEqual(await listDir(out), ['pkg.conda']);
 });
 

@@ -340,6 +340,7 @@ export function fuzzTargets(): FuzzTarget<never>[] {
       knownDefect: "auth/select-handler.ts fnmatch: a pattern such as '[z-a]' throws an untyped SyntaxError from new RegExp (reported)",
       run: ([entries, url]: [Array<Record<string, string>>, string]) => selectAuthHandlerName(new URL(url), 'conda-forge', entries) },
     { name: 'zstd frames (decodeZstd)', arbitrary: fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 60 }).map((b) => new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, ...b]))),
+      knownDefect: 'repodata/zst.ts: a frame header declaring a huge window is allocated (up to ~1.8 GB, seconds) before the frame fails (reported)',
       run: (b: Uint8Array) => decodeZstd(b), allow: (err: unknown) => err instanceof ZstdDecodeError },
   ];
   return targets as unknown as FuzzTarget<never>[];

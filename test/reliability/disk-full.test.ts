@@ -136,3 +136,30 @@ test('the CLI says DiskFullError with a hint and exit status 6, and the rerun re
   assert.match(rerun.stderr, /resumed from byte \d+/);
   assert.deepEqual(await readFile(target), body);
 });
+
+test('fetch into a full pkgs dir fails those packages with CG_DISK_FULL (exit 6) and the rerun with space completes the cache', async (t) => {
+  const server = await startFileServer(t);
+  const disk = await smallDisk(t);
+  if (disk.kind !== 'tmpfs') {
+    t.diagnostic('disk-full fetch: no tmpfs here, covered by the library test above');
+    return;
+  }
+  const bodies = [bytes(700_000, 33), bytes(700_000, 34), bytes(700_000, 35)];
+  bodies.forEach((b, i) => server.setFile(`/c/noarch/p${i}-1-0.conda`, b));
+  const spec = join(disk.dir, '..', 'spec.txt');
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(spec, `@EXPLICIT\n${bodies.map((b, i) => `${server.url}/c/noarch/p${i}-1-0.conda#sha256:${sha256(b)}`).join('\n')}\n`);
+  const args = ['fetch', spec, '--pkgs-dir', disk.dir, '-j', '1'];
+  const full = await runCli(args);
+  assert.equal(full.code, 6, full.stderr);
+  assert.match(full.stderr, /DiskFullError|No space left/);
+  for (const name of await listDir(disk.dir)) {
+    const i = Number(/^p(\d)-1-0\.conda$/.exec(name)?.[1] ?? -1);
+    if (i >= 0) assert.deepEqual(await readFile(join(disk.dir, name)), bodies[i], `${name} is complete when present`);
+  }
+  await disk.grow();
+  const rerun = await runCli(args);
+  assert.equal(rerun.code, 0, rerun.stderr);
+  for (const [i, b] of bodies.entries()) assert.deepEqual(await readFile(join(disk.dir, `p${i}-1-0.conda`)), b);
+  assert.deepEqual((await listDir(disk.dir)).filter((n) => n.endsWith('.partial')), []);
+});

@@ -70,7 +70,7 @@ async function chainCredentials(s3: S3Settings): Promise<S3ClientConfig['credent
       configFilepath: s3.configFile,
     });
   } catch {
-    return undefined; // the client then builds the same chain from process.env
+    return undefined; // the client then builds the SDK's own default chain
   }
 }
 

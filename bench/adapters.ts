@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     }
     console.log(`${sizeMiB} MiB, ${runs} runs (download() verifies sha256; the baselines: plain copy + sha256 for file://, curl -o for ftp://)`);
     for (const [scheme, ours, base] of rows) {
-      console.log(`${scheme.padEnd(8)} ours ${mib(ours).padStart(5)} MiB/s   baseline ${mib(base).padStart(5)} MiB/s   ratio ${(base / ours).toFixed(2)}`);
+      console.log(`${scheme.padEnd(8)} ours ${mib(ours).padStart(5)} MiB/s   baseline ${mib(base).padStart(5)} MiB/s   ours/baseline ${(base / ours).toFixed(2)}`);
     }
   } finally {
     ftp.stop();

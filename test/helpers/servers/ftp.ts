@@ -16,7 +16,7 @@ export interface FtpRead {
   start: number;
 }
 
-export type FtpCut = { afterBytes: number; mode: 'error' | 'short' };
+export type FtpCut = { afterBytes: number; mode: 'error' | 'short' | 'stall' };
 
 export interface FtpTestServer {
   url: string;
@@ -28,7 +28,7 @@ export interface FtpTestServer {
   reads: FtpRead[];
   setFile(path: string, body: Buffer | string): Promise<void>;
   mkdir(path: string): Promise<void>;
-  /** Cut the next read of `path` after some bytes: 'error' breaks the data connection, 'short' ends it early with 226. */
+  /** Cut the next read of `path` after some bytes: 'error' breaks the data connection, 'short' ends it early with 226, 'stall' goes silent. */
   cutNext(path: string, cut: FtpCut): void;
   close(): Promise<void>;
 }
@@ -55,7 +55,8 @@ function cutStream(source: Readable, cut: FtpCut): Readable {
       if (sent >= cut.afterBytes) {
         source.destroy();
         if (cut.mode === 'error') setTimeout(() => limiter.destroy(new Error('test cut')), 20);
-        else setTimeout(() => limiter.end(), 20);
+        else if (cut.mode === 'short') setTimeout(() => limiter.end(), 20);
+        // 'stall': keep the data connection open and silent.
       }
       cb();
     },

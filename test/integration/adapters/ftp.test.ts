@@ -228,3 +228,17 @@ test('a body the reader cancels stops its transfer and the session goes on with 
   assert.deepEqual(Buffer.from(await second.arrayBuffer()), body);
   assert.equal(server.connections, 2);
 });
+
+test('a transfer that stalls hits remote_read_timeout_secs and is resumed', async (t) => {
+  const { server, body, out, path, url } = await setup(t);
+  server.cutNext(path, { afterBytes: 100_000, mode: 'stall' });
+  const started = Date.now();
+  const result = await download(url, join(out, 'pkg.conda'), {
+    sha256: sha256(body), settings: testSettings({ remoteReadTimeoutSecs: 0.5 }), sleep: noSleep,
+  });
+  assert.equal(result.bytes, SIZE);
+  assert.ok(Date.now() - started < 10_000);
+  const reads = server.reads.filter((r) => r.path === path);
+  assert.equal(reads.length, 2);
+  assert.ok(reads[1]!.start > 0);
+});

@@ -5,7 +5,8 @@
  * cut the next response after some body bytes.
  */
 import { spawn } from 'node:child_process';
-import { Agent, createServer as createHttpServer, request as httpRequest } from 'node:http';
+import { Agent, createServer as createHttpServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { TestContext } from 'node:test';
@@ -90,7 +91,12 @@ async function startMoto(bucket: string): Promise<{ ready: MotoReady; stop: () =
   return { ready, stop };
 }
 
-export async function startS3Server(t: TestContext | undefined, bucket = 'conda-channel'): Promise<S3TestServer> {
+export interface S3StartOptions {
+  /** Serve the relay over https with this certificate (moto itself stays on plain http). */
+  tls?: { key: string; cert: string };
+}
+
+export async function startS3Server(t: TestContext | undefined, bucket = 'conda-channel', options: S3StartOptions = {}): Promise<S3TestServer> {
   const { ready, stop } = await startMoto(bucket);
   const state = { connections: 0, requests: 0, cutAfter: undefined as number | undefined };
   const sockets = new Set<Socket>();
@@ -99,7 +105,7 @@ export async function startS3Server(t: TestContext | undefined, bucket = 'conda-
   // response, and such a close meeting a body paused by backpressure crashes undici 7
   // (assert(!this.paused), nodejs/undici#5360, fixed in undici 8). The relay speaks
   // keep-alive to the client, like real S3, and passes headers through untouched (SigV4).
-  const forwarder = createHttpServer((req, res) => {
+  const relay = (req: IncomingMessage, res: ServerResponse): void => {
     state.requests++;
     const cut = state.cutAfter;
     state.cutAfter = undefined;
@@ -134,7 +140,8 @@ export async function startS3Server(t: TestContext | undefined, bucket = 'conda-
     });
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
-  });
+  };
+  const forwarder = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, relay) : createHttpServer(relay);
   forwarder.keepAliveTimeout = 2000;
   forwarder.on('connection', (s: Socket) => {
     state.connections++;
@@ -163,7 +170,7 @@ export async function startS3Server(t: TestContext | undefined, bucket = 'conda-
   t?.after(close);
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     directEndpoint,
     bucket,
     accessKeyId: ready.accessKeyId,
@@ -174,7 +181,7 @@ export async function startS3Server(t: TestContext | undefined, bucket = 'conda-
     env(extra = {}) {
       return {
         AWS_ACCESS_KEY_ID: ready.accessKeyId, AWS_SECRET_ACCESS_KEY: ready.secretAccessKey,
-        AWS_ENDPOINT_URL: `http://127.0.0.1:${port}`, AWS_REGION: 'us-east-1', ...extra,
+        AWS_ENDPOINT_URL: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`, AWS_REGION: 'us-east-1', ...extra,
       };
     },
     async putObject(key, body, contentType) {

@@ -8,6 +8,7 @@ import { inspect } from 'node:util';
 import { createProxy } from 'proxy';
 import { CondaHTTPError, createSession, download, isGatewayError, loadSettings } from '../../../src/index.js';
 import { startS3Server, type S3TestServer } from '../../helpers/servers/s3.js';
+import { testCerts } from '../../helpers/certs.js';
 import { bytes, listDir, sha256, tempDir } from '../../helpers/fs.js';
 import { noSleep, testSettings } from '../../helpers/settings.js';
 
@@ -192,4 +193,17 @@ test('credentials and region come from a named profile in the settings\' home di
   assert.deepEqual(await res.json(), { packages: {} });
   assert.match(logs.join('\n'), /region us-east-1 \(.*config\).*credentials from profile work/);
   assertNoSecret(logs.join('\n'), server.secretAccessKey);
+});
+
+test('S3 over https obeys ssl_verify: an unknown CA is CondaSSLError, the CA bundle from settings works', async (t) => {
+  const certs = await testCerts();
+  const secure = await startS3Server(t, 'tls-channel', { tls: { key: certs.server.key, cert: certs.server.cert } });
+  await secure.putObject('x/noarch/repodata.json', '{}', 'application/json');
+  const url = `s3://${secure.bucket}/x/noarch/repodata.json`;
+  const strict = sessionFor(t, secure.env(), { remoteMaxRetries: 0 }).session;
+  await assert.rejects(strict.fetch(url), (e: unknown) => isGatewayError(e) && e.code === 'CG_TLS' && e.name === 'CondaSSLError');
+  const trusting = sessionFor(t, secure.env(), { sslVerify: certs.caPath }).session;
+  const res = await trusting.fetch(url);
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), {});
 });

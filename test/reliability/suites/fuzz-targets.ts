@@ -26,6 +26,12 @@ import { decodeZstd, ZstdDecodeError } from '../../../src/repodata/zst.js';
 import { parseProxyUrl, selectProxyWithSource } from '../../../src/session/proxy.js';
 import { createAnacondaTokenSource } from '../../../src/auth/anaconda-tokens.js';
 import { selectAuthHandlerName } from '../../../src/auth/select-handler.js';
+import { assertPlainPathUrl } from '../../../src/adapters/url-path.js';
+import { localPathOf } from '../../../src/adapters/localfs/index.js';
+import { ftpTarget } from '../../../src/adapters/ftp/index.js';
+import { s3Target } from '../../../src/adapters/s3/index.js';
+import { regionInConfig } from '../../../src/adapters/s3/config.js';
+import { decideRange } from '../../../src/adapters/byte-range.js';
 import type { FuzzTarget } from './fuzz-run.js';
 
 const text = (maxLength = 400): fc.Arbitrary<string> => fc.oneof(
@@ -254,6 +260,27 @@ const channelPattern = fc.tuple(
 ).map((p) => p.join('')).filter((p) => (p.match(/\*/g)?.length ?? 0) <= 3);
 const channelSettings = fc.array(fc.record({ channel: fc.oneof(channelPattern, fc.constantFrom('conda-forge', 'defaults')), auth: fc.constantFrom('h1', 'h2', ' ', '') }), { maxLength: 4 });
 
+/** file, ftp and s3 URLs with traversal, encoded separators, control characters and odd hosts. */
+const pathUrl = fc.tuple(
+  fc.constantFrom('file://', 'ftp://', 's3://', 'FILE://', 'ftp://user:s3cr3t@'),
+  fc.constantFrom('', 'localhost', '127.0.0.1', 'bucket', 'other.host', '[::1]', 'h:99999', '%62ucket'),
+  fc.array(fc.constantFrom('chan', 'noarch', 'x.conda', '..', '.', '%2e%2e', '%2F', '%5c', '%00', '%0d%0a', '%ZZ', 'a b', '', 'é', '%C3%A9'), { maxLength: 6 })
+    .map((segs) => `/${segs.join('/')}`),
+  fc.constantFrom('', '?x=1', '#frag', '/'),
+).map((p) => p.join(''));
+
+function adapterTarget(text: string): unknown {
+  assertPlainPathUrl(text);
+  const url = parseRequestUrl(text);
+  if (url.protocol === 'file:') return localPathOf(url);
+  if (url.protocol === 'ftp:') return ftpTarget(url).path;
+  if (url.protocol === 's3:') return s3Target(url).key;
+  return undefined;
+}
+
+const awsConfig = linesOf(['[default]', '[profile dev]', '[ profile  dev ]', '[profile', 'region = us-west-2', 'region=', 'region = eu-central-1 ; c',
+  'aws_secret_access_key = s3cr3t-key', '# region = x', '[default', 'region', '= x', '\t[default]\t']);
+
 let tokenRoot: string | undefined;
 let tokenCase = 0;
 async function lookupWithTokenFiles([names, url]: [string[], string]): Promise<unknown> {
@@ -339,6 +366,14 @@ export function fuzzTargets(): FuzzTarget<never>[] {
     { name: 'channel_settings patterns (auth handler selection)', arbitrary: fc.tuple(channelSettings, fc.constantFrom('https://repo.example.com/chan/noarch/x.conda', 'http://a.b/t/tk/c', 's3://bucket/k', 'https://ab.z/')),
       knownDefect: "auth/select-handler.ts fnmatch: a pattern such as '[z-a]' throws an untyped SyntaxError from new RegExp (reported)",
       run: ([entries, url]: [Array<Record<string, string>>, string]) => selectAuthHandlerName(new URL(url), 'conda-forge', entries) },
+    { name: 'file/ftp/s3 URL paths (adapters)', arbitrary: fc.oneof(pathUrl, urlArbitrary), run: (t: string) => adapterTarget(t),
+      check: (_t: string, r: unknown) => (typeof r === 'string' && (/(^|[/\\])\.\.?([/\\]|$)/.test(r) || /[\u0000-\u001f]/.test(r))
+        ? `a path that escapes or carries control characters: ${JSON.stringify(r)}` : undefined) },
+    { name: 'AWS config files (regionInConfig)', arbitrary: fc.tuple(awsConfig, fc.constantFrom('default', 'dev', '', 'a b')),
+      run: ([t, profile]: [string, string]) => regionInConfig(t, profile),
+      check: (_x: unknown, r: unknown) => (typeof r === 'string' && /s3cr3t/.test(r) ? 'a secret read as the region' : undefined) },
+    { name: 'Range requests (file adapter decideRange)', arbitrary: fc.tuple(headerValue, fc.nat({ max: 10_000_000 })),
+      run: ([h, size]: [string, number]) => decideRange(h, size) },
     { name: 'zstd frames (decodeZstd)', arbitrary: fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 60 }).map((b) => new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, ...b]))),
       knownDefect: 'repodata/zst.ts: a frame header declaring a huge window is allocated (up to ~1.8 GB, seconds) before the frame fails (reported)',
       run: (b: Uint8Array) => decodeZstd(b), allow: (err: unknown) => err instanceof ZstdDecodeError },

@@ -55,7 +55,7 @@ test('verification is on by default: a certificate from an unknown CA is refused
 
 test('a self-signed certificate is refused by default', async (t) => {
   const server = await httpsServer(t, 'selfSigned');
-  await refusedWithTls(t, `https://localhost:${server.port}/p.conda`);
+  await refusedWithTls(t, `${server.url}/p.conda`);
 });
 
 test('ssl_verify pointing at the CA bundle, or REQUESTS_CA_BUNDLE, lets the download verify', async (t) => {

@@ -224,3 +224,46 @@ test('CLI commands with secret URLs, proxy credentials and S3 keys print no secr
   console.log(line);
   assert.deepEqual(leaks, []);
 });
+
+test('progress bars on a terminal carry no secret', async (t) => {
+  const { execFileSync, spawn } = await import('node:child_process');
+  try {
+    execFileSync('script', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('this test needs the `script` command (Debian package bsdutils) to give the CLI a terminal');
+  }
+  const { cliCommand, cleanEnv } = await import('../helpers/cli.js');
+  const server = await startFaultServer(t, { seed: 9, throttle: { chunk: 16 * 1024, delayMs: 20 } });
+  const body = bytes(400_000, 13);
+  const path = '/t/tk-s3cr3t/chan/noarch/p-1.0-0.conda';
+  server.addFile(path, body);
+  const dir = await tempDir(t);
+  const url = `http://user:s3cr3t@127.0.0.1:${server.http.port}${path}?X-Amz-Signature=s3cr3t`;
+  const spec = join(dir, 'spec.txt');
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(spec, `@EXPLICIT\n${url}#sha256:${sha256(body)}\n`);
+  const { command, args } = cliCommand();
+  const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+  const runs = [
+    ['-v', 'download', url, '-o', join(dir, 'a.conda'), '--sha256', sha256(body)],
+    ['-v', 'fetch', spec, '--pkgs-dir', join(dir, 'pkgs')],
+  ];
+  let scanned = 0;
+  for (const run of runs) {
+    const line = [command, ...args, ...run].map(quote).join(' ');
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn('script', ['-qfec', line, '/dev/null'], { env: cleanEnv({ TERM: 'xterm', COLUMNS: '120' }), stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${out}`))));
+    });
+    scanned += output.length;
+    assert.match(output, /\|[█░\-=#]+\||\d+%/, 'a progress bar was drawn');
+    assert.equal(findLeak(output), undefined, output);
+  }
+  const line = `secrets (terminal progress): ${runs.length} runs under a pty, ${scanned} bytes scanned, 0 leaks`;
+  t.diagnostic(line);
+  console.log(line);
+});

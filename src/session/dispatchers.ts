@@ -7,6 +7,7 @@ import type { Settings } from '../config/settings.js';
 import { maskProxyValue, parseProxyUrl, selectProxyWithSource } from './proxy.js';
 import { redactText } from '../redact/redact-text.js';
 import { tlsOptionsFor, type TlsOptions } from './tls.js';
+import { guardedConnector } from './guarded-connector.js';
 
 export interface Route {
   dispatcher: Dispatcher;
@@ -75,7 +76,7 @@ export class DispatcherPool {
   #agent(): Dispatcher {
     const { connectMs, readMs } = this.#timeouts();
     return new Agent({
-      connect: { timeout: connectMs, ...this.tlsOptions() },
+      connect: guardedConnector({ timeout: connectMs, ...this.tlsOptions() }),
       headersTimeout: readMs,
       bodyTimeout: readMs,
       keepAliveTimeout: 10_000,

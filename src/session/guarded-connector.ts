@@ -1,0 +1,38 @@
+/**
+ * A connector for undici that keeps one known undici 7 bug from killing the process:
+ * when a `Connection: close` response ends while its body is paused by backpressure,
+ * the HTTP/1 parser asserts inside the socket's 'end' handler (nodejs/undici#5360,
+ * fixed only in undici 8, which needs Node 22). We catch that assertion and cut the
+ * connection instead: the body fails with a connection error, which download() resumes
+ * with Range and callers see as a retryable CG_CONNECTION.
+ */
+import type { Socket } from 'node:net';
+import { buildConnector } from 'undici';
+
+export function guardedConnector(options: buildConnector.BuildOptions): buildConnector.connector {
+  const connect = buildConnector(options);
+  return (opts, callback) => {
+    connect(opts, (...args: Parameters<buildConnector.Callback>) => {
+      const socket = args[1];
+      if (socket) guardEnd(socket);
+      (callback as (...a: typeof args) => void)(...args);
+    });
+  };
+}
+
+function guardEnd(socket: Socket): void {
+  const emit = socket.emit as (this: Socket, event: string | symbol, ...args: unknown[]) => boolean;
+  socket.emit = function guardedEmit(this: Socket, event: string | symbol, ...rest: unknown[]): boolean {
+    if (event !== 'end') return emit.call(this, event, ...rest);
+    try {
+      return emit.call(this, event, ...rest);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ERR_ASSERTION') throw err;
+      const cut = Object.assign(new Error('the server closed the connection while the response body was paused'), {
+        code: 'UND_ERR_SOCKET',
+      });
+      this.destroy(cut);
+      return true;
+    }
+  } as typeof socket.emit;
+}

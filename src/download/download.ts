@@ -330,9 +330,11 @@ async function fetchInto(job: Job, handle: LockedFile['handle'], offset: number,
       channelAlias: job.settings.channelAlias,
     });
   }
-  if (res.status === 206 && offset > 0) {
-    const range = parseContentRange(res.headers.get('content-range'));
-    if (!range || range.start !== offset) {
+  let range: ReturnType<typeof parseContentRange>;
+  if (res.status === 206) {
+    // A 206 is only a slice: it must start where we asked (byte 0 when we asked for no range).
+    range = parseContentRange(res.headers.get('content-range'));
+    if (!range || range.start !== offset || range.end === undefined) {
       await discard(res);
       throw new RestartFromZero(`the server answered a different range (${res.headers.get('content-range') ?? 'none'})`);
     }
@@ -373,6 +375,13 @@ async function fetchInto(job: Job, handle: LockedFile['handle'], offset: number,
       });
     }
     throw err;
+  }
+  if (range?.end !== undefined && writer.confirmed < (range.total ?? range.end + 1)) {
+    // The slice ended before the file did: keep the valid prefix and ask for the rest.
+    const error = new CondaError(
+      `The server sent bytes ${range.start}-${range.end} of ${range.total ?? '*'} and stopped (${writer.confirmed} bytes in hand) for ${job.safeUrl.toString()}.`,
+      { code: 'CG_CONTENT_LENGTH_MISMATCH', url: job.safeUrl, attempts: job.attempts });
+    throw Object.assign(error, { retryableShortBody: true });
   }
   const received = writer.confirmed - start;
   const announced = res.status === 206 ? undefined : contentLength;

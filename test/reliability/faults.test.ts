@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { download, isGatewayError } from '../../src/index.js';
 import { startFaultServer } from '../helpers/fault-server.js';
+import { startFileServer } from '../helpers/servers/http.js';
 import { bytes, listDir, sha256, tempDir } from '../helpers/fs.js';
 import { noSleep, testSettings } from '../helpers/settings.js';
 import { runFaultTransfers, summarize } from './suites/faults.js';
@@ -95,4 +96,34 @@ test('a body longer than the expected size stops with a size mismatch and leaves
   await assert.rejects(download(`${server.url}/p.conda`, join(dir, 'p.conda'), { sha256: sha256(body), size: body.length, settings, sleep: noSleep }),
     (e: unknown) => isGatewayError(e) && e.code === 'CG_CHECKSUM_MISMATCH' && (e.details as { check?: string }).check === 'size');
   assert.deepEqual(await listDir(dir), []);
+});
+
+test('a 206 slice answered to a plain GET is never saved as the file', async (t) => {
+  const body = bytes(100_000, 48);
+  const server = await startFileServer(t);
+  server.setFile('/p.conda', body);
+  server.route('/p.conda', (_req, res) => {
+    res.writeHead(206, { 'content-range': `bytes 5000-9999/${body.length}`, 'content-length': '5000' });
+    res.end(body.subarray(5000, 10_000));
+  });
+  const dir = await tempDir(t);
+  await assert.rejects(download(`${server.url}/p.conda`, join(dir, 'p.conda'), { settings, sleep: noSleep }),
+    (e: unknown) => isGatewayError(e) && e.code === 'CG_BAD_RESPONSE');
+  assert.deepEqual(await listDir(dir), []);
+});
+
+test('a server that answers ranges in slices is followed to the end of the file, without a checksum too', async (t) => {
+  const body = bytes(100_000, 49);
+  const server = await startFileServer(t);
+  server.setFile('/p.conda', body);
+  server.route('/p.conda', (req, res) => {
+    const start = Number(/^bytes=(\d+)-/.exec(req.headers.range ?? '')?.[1] ?? 0);
+    const end = Math.min(start + 29_999, body.length - 1);
+    res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${body.length}`, 'content-length': String(end - start + 1), etag: '"v1"' });
+    res.end(body.subarray(start, end + 1));
+  });
+  const dir = await tempDir(t);
+  await download(`${server.url}/p.conda`, join(dir, 'p.conda'), { settings, sleep: noSleep });
+  assert.deepEqual(await readFile(join(dir, 'p.conda')), body);
+  assert.equal(server.requestsFor('/p.conda').length, 4);
 });

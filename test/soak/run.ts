@@ -9,7 +9,9 @@
 import { parseArgs } from 'node:util';
 import { rmSync } from 'node:fs';
 import { runFaultTransfers, summarize } from '../reliability/suites/faults.js';
-import { concurrencyLine, crashLine, runConcurrent, runCrashes } from '../reliability/suites/fetch-procs.js';
+import {
+  concurrencyLine, crashLine, killAmongLine, runConcurrent, runCrashes, runKillAmongPeers,
+} from '../reliability/suites/fetch-procs.js';
 import { fuzz, fuzzLine } from '../reliability/suites/fuzz-run.js';
 import { repodataLine, runRepodataFaults } from '../reliability/suites/repodata-faults.js';
 import { fetchFaultLine, runFetchFaults } from '../reliability/suites/fetch-faults.js';
@@ -71,6 +73,9 @@ if (only.has('crash')) {
   say(`${crashLine(c, packages)} [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
   if (c.corruptAfterKill || c.strayAfterKill || c.rerunsFailed || c.corruptAfterRerun || c.partialsAfterRerun
     || c.completeVerified !== c.runs * packages) failures.push('crash');
+  const peers = await runKillAmongPeers({ processes: num('processes'), kill: Math.floor(num('processes') / 2), packages: num('packages'), seed });
+  say(killAmongLine(peers));
+  if (peers.survivorsOk !== peers.survivors || peers.complete !== peers.packages || peers.corrupt || peers.leftovers) failures.push('crash among peers');
 }
 if (only.has('concurrency')) {
   const t0 = performance.now();

@@ -234,3 +234,60 @@ export async function runConcurrent(opts: { processes: number; packages: number;
     await channel.close();
   }
 }
+
+export interface KillAmongCounts {
+  processes: number;
+  killed: number;
+  survivorsOk: number;
+  survivors: number;
+  complete: number;
+  packages: number;
+  corrupt: number;
+  leftovers: number;
+}
+
+export function killAmongLine(c: KillAmongCounts): string {
+  return `crash among peers: ${c.processes} fetch processes on one pkgs dir, ${c.killed} killed with SIGKILL mid-run while holding or waiting for locks; ` +
+    `${c.survivorsOk}/${c.survivors} survivors exited 0, cache ${c.complete}/${c.packages} complete and verified, ${c.corrupt} corrupt, ${c.leftovers} leftovers`;
+}
+
+/** Peers share one pkgs dir; some are killed mid-run. The survivors must not block on the dead ones' locks. */
+export async function runKillAmongPeers(opts: { processes: number; kill: number; packages: number; seed: number }): Promise<KillAmongCounts> {
+  const channel = await makeChannel({
+    count: opts.packages, minSize: 100_000, maxSize: 600_000, seed: opts.seed, throttle: { chunk: 16 * 1024, delayMs: 8 },
+  });
+  const random = seededRandom(opts.seed + 5);
+  try {
+    const pkgsDir = join(channel.dir, 'pkgs');
+    let killed = 0;
+    const results = await Promise.all(Array.from({ length: opts.processes }, (_, i) =>
+      runCli(fetchArgs(channel, pkgsDir, ['-j', '4']), {
+        env: CLI_ENV, timeoutMs: 180_000,
+        onSpawn: (child: ChildProcess) => {
+          if (i >= opts.kill) return;
+          let timer: NodeJS.Timeout | undefined;
+          const poll = setInterval(() => {
+            if (channel.server.decisions.length === 0) return;
+            clearInterval(poll);
+            timer = setTimeout(() => {
+              if (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')) killed++;
+            }, Math.floor(random() * 800));
+          }, 5);
+          child.on('exit', () => {
+            clearInterval(poll);
+            clearTimeout(timer);
+          });
+        },
+      })));
+    const survivors = results.slice(opts.kill);
+    const audit = await auditPkgsDir(pkgsDir, channel);
+    return {
+      processes: opts.processes, killed, survivors: survivors.length,
+      survivorsOk: survivors.filter((r) => r.code === 0).length,
+      complete: audit.complete, packages: opts.packages, corrupt: audit.corrupt,
+      leftovers: audit.partials + audit.locks + audit.strays.length,
+    };
+  } finally {
+    await channel.close();
+  }
+}

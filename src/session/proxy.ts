@@ -7,6 +7,7 @@
 import { isIPv4 } from 'node:net';
 import type { Settings } from '../config/settings.js';
 import { ProxyError } from '../errors/classes.js';
+import { redactText } from '../redact/redact-text.js';
 
 /** Proxies from HTTP_PROXY/HTTPS_PROXY/ALL_PROXY/FTP_PROXY (lowercase wins, like urllib). */
 export function environmentProxies(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
@@ -110,9 +111,22 @@ export function selectProxy(url: URL, settings: Pick<Settings, 'proxyServers' | 
 
 const PROXY_SCHEMES = new Set(['http:', 'https:', 'socks5:', 'socks:']);
 
-/** Mask credentials in a proxy value that may not even parse as a URL. */
+/**
+ * Mask credentials in a proxy value that may not even parse as a URL. A proxy URL has no
+ * use for an '@' after its host, so everything between the scheme and the LAST '@' counts
+ * as credentials: a raw '/', '?' or '#' in the password, or a typo such as `http:/u:pw@h`,
+ * must not end the userinfo early. Text that looks like a filesystem path is left alone.
+ */
 export function maskProxyValue(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^@/]*@/i, (_m, scheme: string | undefined) => `${scheme ?? ''}<CREDENTIALS>@`);
+  const at = value.lastIndexOf('@');
+  if (at < 0) return value;
+  // A scheme needs a slash after it, or a proxy scheme's name: `user:pw@h` starts with a
+  // user, not a scheme, and `C:\Users\a@b` is a Windows path.
+  const scheme = /^\s*(?:[a-z][a-z0-9+.-]+:[/\\]+|(?:https?|socks[45]?h?|ftp):)/i.exec(value)?.[0];
+  if (scheme === undefined && /^\s*([/\\~.]|[a-z]:[/\\])/i.test(value)) return value;
+  const prefix = scheme ?? '';
+  if (at < prefix.length) return value;
+  return `${prefix}<CREDENTIALS>@${value.slice(at + 1)}`;
 }
 
 /** Parse a configured proxy URL; a value without a scheme or of another kind is a ProxyError naming its source. */
@@ -125,10 +139,14 @@ export function parseProxyUrl(proxy: SelectedProxy): URL {
       uri = undefined;
     }
   }
-  if (!uri || !PROXY_SCHEMES.has(uri.protocol) || !uri.hostname) {
-    const shown = maskProxyValue(proxy.url);
-    const why = uri && !PROXY_SCHEMES.has(uri.protocol) ? `the scheme '${uri.protocol}' is not an http, https or socks5 proxy`
-      : 'a proxy URL needs a scheme and a host, as in http://proxy.example.com:3128';
+  // `http://user:12/x@host` even parses (host `user`, port 12), but an '@' after the host
+  // means a '/', '?' or '#' in the password was not percent-encoded: refuse, never connect to `user`.
+  const misplacedAt = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*[/?#][^]*@/i.test(proxy.url);
+  if (!uri || !PROXY_SCHEMES.has(uri.protocol) || !uri.hostname || misplacedAt) {
+    const shown = maskProxyValue(redactText(proxy.url));
+    const why = misplacedAt ? "an '@' after the host means a '/', '?' or '#' in the password is not percent-encoded (%2F, %3F, %23)"
+      : uri && !PROXY_SCHEMES.has(uri.protocol) ? `the scheme '${uri.protocol}' is not an http, https or socks5 proxy`
+        : 'a proxy URL needs a scheme and a host, as in http://proxy.example.com:3128';
     throw new ProxyError(`Invalid proxy URL '${shown}' from ${proxy.source}: ${why}.`, {
       details: { source: proxy.source },
       hint: `Fix ${proxy.source}: write scheme://[user:password@]host[:port], e.g. http://proxy.example.com:3128, ` +

@@ -355,7 +355,6 @@ export function fuzzTargets(): FuzzTarget<never>[] {
     { name: 'shard index (msgpack)', arbitrary: msgpackBytes, run: (b: Uint8Array) => parseShardIndex(b, 'https://h/t/tk-s3cr3t/c/linux-64/repodata_shards.msgpack.zst') },
     { name: 'shards (msgpack)', arbitrary: msgpackBytes, run: (b: Uint8Array) => parseShard(b, 'https://h/t/tk-s3cr3t/c/linux-64/shards/x.msgpack.zst') },
     { name: 'proxy settings and NO_PROXY (selectProxy, parseProxyUrl)', arbitrary: fc.tuple(proxyEnv, fc.constantFrom('http://127.0.0.1:1/x', 'https://repo.example.com/c', 'http://[::1]:8080/', 'https://10.1.2.3/', 'ftp://h/x')),
-      knownDefect: 'session/proxy.ts maskProxyValue: a raw / in the password or a single-slash scheme (http:/u:pw@h) is printed unmasked (reported)',
       run: ([env, url]: [Record<string, string>, string]) => {
         const selected = selectProxyWithSource(new URL(url), loadSettings({ env }));
         return selected ? parseProxyUrl(selected).href : undefined;
@@ -375,7 +374,6 @@ export function fuzzTargets(): FuzzTarget<never>[] {
     { name: 'Range requests (file adapter decideRange)', arbitrary: fc.tuple(headerValue, fc.nat({ max: 10_000_000 })),
       run: ([h, size]: [string, number]) => decideRange(h, size) },
     { name: 'zstd frames (decodeZstd)', arbitrary: fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 60 }).map((b) => new Uint8Array([0x28, 0xb5, 0x2f, 0xfd, ...b]))),
-      knownDefect: 'repodata/zst.ts: a frame header declaring a huge window is allocated (up to ~1.8 GB, seconds) before the frame fails (reported)',
       run: (b: Uint8Array) => decodeZstd(b), allow: (err: unknown) => err instanceof ZstdDecodeError },
   ];
   return targets as unknown as FuzzTarget<never>[];

@@ -1,13 +1,25 @@
 /**
  * zstd decoding: a streaming Transform and a one-shot decode. Node's own zlib zstd is used
- * when it exists (Node >= 22.15); otherwise fzstd (pure JS, no native build).
+ * when it exists (Node >= 22.15); otherwise fzstd (pure JS, no native build). Frame headers
+ * pass a window-size guard before either decoder sees them.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
+import { CacheError } from '../errors/classes.js';
+import { ZstdFrameGuard, type FrameProblem } from './zst-frames.js';
 
-/** The bytes are not a valid (complete) zstd stream. */
-export class ZstdDecodeError extends Error {
-  override readonly name = 'ZstdDecodeError';
+/** The bytes are not a valid (complete) zstd stream, or need more memory than zstd allows by default. */
+export class ZstdDecodeError extends CacheError {
+  constructor(message: string, options: { cause?: unknown; windowBytes?: number } = {}) {
+    super(message, {
+      code: 'CG_REPODATA_INVALID', cause: options.cause,
+      details: options.windowBytes === undefined ? undefined : { windowBytes: options.windowBytes },
+    });
+  }
+}
+
+function refuse(problem: FrameProblem | undefined): void {
+  if (problem) throw new ZstdDecodeError(`invalid zstd data: ${problem.message}`, { windowBytes: problem.windowBytes });
 }
 
 interface NativeZstd {
@@ -33,6 +45,7 @@ function asDecodeError(err: unknown): ZstdDecodeError {
 /** fzstd's push API as a Transform; an incomplete stream fails at the end. */
 class FzstdTransform extends Transform {
   readonly #decoder: InstanceType<Fzstd['Decompress']>;
+  readonly #guard = new ZstdFrameGuard();
   #sawInput = false;
 
   constructor(mod: Fzstd) {
@@ -45,6 +58,7 @@ class FzstdTransform extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     try {
       if (chunk.length > 0) this.#sawInput = true;
+      refuse(this.#guard.push(chunk));
       this.#decoder.push(chunk, false);
       done();
     } catch (err) {
@@ -66,9 +80,12 @@ class FzstdTransform extends Transform {
 /** Errors of the native decoder come out as ZstdDecodeError too. */
 function wrapNative(inner: Transform): Transform {
   let sawInput = false;
+  const guard = new ZstdFrameGuard();
   const outer = new Transform({
     transform(chunk: Buffer, _enc, done) {
       if (chunk.length > 0) sawInput = true;
+      const problem = guard.push(chunk);
+      if (problem) return done(new ZstdDecodeError(`invalid zstd data: ${problem.message}`, { windowBytes: problem.windowBytes }));
       if (!inner.write(chunk)) inner.once('drain', () => done());
       else done();
     },
@@ -93,6 +110,7 @@ export async function createZstdDecoder(): Promise<Transform> {
 export async function decodeZstd(data: Uint8Array): Promise<Uint8Array> {
   try {
     if (data.length === 0) throw new ZstdDecodeError('invalid zstd data: empty');
+    refuse(new ZstdFrameGuard().push(data));
     if (typeof native.zstdDecompressSync === 'function') return native.zstdDecompressSync(data);
     const chunks: Uint8Array[] = [];
     const mod = await loadFzstd();

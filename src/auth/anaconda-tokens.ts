@@ -6,6 +6,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { maskUrl } from '../redact/safe-url.js';
 import type { CredentialSource, Credentials } from './types.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -36,9 +37,37 @@ function unquotePlus(text: string): string {
   }
 }
 
-/** url → token, from every token file found. */
-export async function readBinstarTokens(dirs: readonly string[]): Promise<Map<string, { token: string; file: string }>> {
-  const tokens = new Map<string, { token: string; file: string }>();
+/** A token: the file it came from and the path of its URL (the `/t/<token>` goes after it). */
+export interface BinstarToken {
+  readonly token: string;
+  readonly file: string;
+  readonly pathPrefix: string;
+}
+
+/**
+ * The http(s) URL a token file name stands for, or why it cannot be used. A name such as
+ * `https%3A.token` (no host) must be skipped, never break lookups for every request.
+ */
+function tokenUrl(url: string): { key: string; pathPrefix: string } | { problem: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { problem: 'its name is not a URL' };
+  }
+  if (!/^https?:$/.test(parsed.protocol) || !parsed.hostname) return { problem: 'its name is not an http(s) URL with a host' };
+  if (!/^https?:\/\/[^/?#]/i.test(url)) return { problem: 'its name is not a URL of the form scheme://host/path' };
+  if (parsed.username || parsed.password || parsed.search || parsed.hash) return { problem: 'its URL holds credentials, a query or a fragment' };
+  const pathPrefix = parsed.pathname.replace(/\/+$/, '');
+  // Compared with the request URL as WHATWG writes it (lowercase scheme and host, no default port).
+  return { key: `${parsed.protocol}//${parsed.host}${pathPrefix}`, pathPrefix };
+}
+
+/** url → token, from every token file found; `log` hears about files skipped (names only, never tokens). */
+export async function readBinstarTokens(
+  dirs: readonly string[], log: (message: string) => void = () => undefined,
+): Promise<Map<string, BinstarToken>> {
+  const tokens = new Map<string, BinstarToken>();
   for (const dir of dirs) {
     let names: string[];
     try {
@@ -49,6 +78,13 @@ export async function readBinstarTokens(dirs: readonly string[]): Promise<Map<st
     for (const name of names.sort()) {
       if (!name.endsWith('.token')) continue;
       const file = join(dir, name);
+      const url = unquotePlus(name.slice(0, -'.token'.length)).replace(/\/+$/, '');
+      const targets = [url, replaceFirstApiWithConda(url)].map(tokenUrl);
+      const problem = targets.map((target) => ('problem' in target ? target.problem : undefined)).find(Boolean);
+      if (problem) {
+        log(`anaconda token file for ${maskUrl(url)} in ${dir} skipped: ${problem}`);
+        continue;
+      }
       let token: string;
       try {
         token = (await readFile(file, 'utf8')).trim();
@@ -56,27 +92,27 @@ export async function readBinstarTokens(dirs: readonly string[]): Promise<Map<st
         continue;
       }
       if (!token) continue;
-      const url = unquotePlus(name.slice(0, -'.token'.length)).replace(/\/+$/, '');
-      for (const key of [url, replaceFirstApiWithConda(url)]) if (!tokens.has(key)) tokens.set(key, { token, file });
+      for (const target of targets) {
+        if ('key' in target && !tokens.has(target.key)) tokens.set(target.key, { token, file, pathPrefix: target.pathPrefix });
+      }
     }
   }
   return tokens;
 }
 
 /** A source giving conda tokens for URLs under a token file's URL (only when add_anaconda_token). */
-export function createAnacondaTokenSource(env: Env, homeDir: string): CredentialSource {
+export function createAnacondaTokenSource(env: Env, homeDir: string, log?: (message: string) => void): CredentialSource {
   const dirs = binstarTokenDirs(env, homeDir);
   let loaded: ReturnType<typeof readBinstarTokens> | undefined;
   return {
     name: 'anaconda-tokens',
     async lookup(url): Promise<Credentials | undefined> {
       if (!/^https?:$/.test(url.protocol) || /\/t\/[^/]*/.test(url.pathname)) return undefined;
-      loaded ??= readBinstarTokens(dirs);
+      loaded ??= readBinstarTokens(dirs, log);
       const clean = `${url.protocol}//${url.host}${url.pathname}`;
-      for (const [base, { token, file }] of await loaded) {
+      for (const [base, { token, file, pathPrefix }] of await loaded) {
         if (clean === base || clean.startsWith(`${base}/`)) {
-          const prefix = new URL(base).pathname.replace(/\/+$/, '');
-          return { kind: 'conda-token', token, source: file, pathPrefix: prefix };
+          return { kind: 'conda-token', token, source: file, pathPrefix };
         }
       }
       return undefined;

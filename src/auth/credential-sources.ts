@@ -9,10 +9,13 @@ import { createCredentialStoreSource } from './credential-store.js';
 import { createNetrcSource } from './netrc.js';
 import type { CredentialSource, Credentials } from './types.js';
 
-export function defaultCredentialSources(settings: Pick<Settings, 'env' | 'homeDir' | 'addAnacondaToken'>): CredentialSource[] {
+/** `log` (the session's debug log) hears about credential files that are skipped. */
+export function defaultCredentialSources(
+  settings: Pick<Settings, 'env' | 'homeDir' | 'addAnacondaToken'>, log?: (message: string) => void,
+): CredentialSource[] {
   return [
     createCredentialStoreSource(settings.env, settings.homeDir),
-    ...(settings.addAnacondaToken === false ? [] : [createAnacondaTokenSource(settings.env, settings.homeDir)]),
+    ...(settings.addAnacondaToken === false ? [] : [createAnacondaTokenSource(settings.env, settings.homeDir, log)]),
     createNetrcSource(settings.env, settings.homeDir),
   ];
 }

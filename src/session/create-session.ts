@@ -100,7 +100,7 @@ export function createSession(options: SessionOptions = {}): Session {
     retryMiddleware,
     redirectMiddleware,
     urlAuthMiddleware,
-    createAuthMiddleware(options.authHandler, options.credentialSources ?? defaultCredentialSources(settings)),
+    createAuthMiddleware(options.authHandler, options.credentialSources ?? defaultCredentialSources(settings, log)),
     ...(options.plugins ? [pluginHeadersMiddleware(options.plugins)] : []),
     headersMiddleware,
     ...(options.headerMiddleware ?? []),

@@ -360,7 +360,6 @@ export function fuzzTargets(): FuzzTarget<never>[] {
         return selected ? parseProxyUrl(selected).href : undefined;
       } },
     { name: 'anaconda token files', arbitrary: fc.tuple(tokenFileNames, fc.constantFrom('https://api.anaconda.org/conda-forge/x', 'https://conda.anaconda.org/c', 'http://127.0.0.1:1/t/x', 'https://h/')),
-      knownDefect: "auth/anaconda-tokens.ts: a token file named 'https%3A.token' makes every https lookup throw TypeError: Invalid URL (reported)",
       run: (x: [string[], string]) => lookupWithTokenFiles(x) },
     { name: 'channel_settings patterns (auth handler selection)', arbitrary: fc.tuple(channelSettings, fc.constantFrom('https://repo.example.com/chan/noarch/x.conda', 'http://a.b/t/tk/c', 's3://bucket/k', 'https://ab.z/')),
       knownDefect: "auth/select-handler.ts fnmatch: a pattern such as '[z-a]' throws an untyped SyntaxError from new RegExp (reported)",

@@ -51,17 +51,23 @@ export async function checkCached(dir: string, pkg: PackageSpec): Promise<{ path
   return hash.digest('hex') === (pkg.sha256 ?? pkg.md5) ? { path, bytes: st.size, unverified: false } : undefined;
 }
 
-/** The URL as recorded in urls.txt: no user:password@ and no /t/<token>/ (never persist secrets). */
+/**
+ * The URL as recorded in urls.txt, what conda records for a plain channel URL: no
+ * user:password@, no /t/<token>/, no query (signed S3/CDN URLs carry their signature there)
+ * and no fragment. Secrets are never persisted.
+ */
 export function urlForCache(url: string): string {
   try {
     const u = new URL(url);
     u.username = '';
     u.password = '';
+    u.search = '';
     u.hash = '';
-    u.pathname = u.pathname.replace(/^\/t\/[^/]+(?=\/)/, '');
+    u.pathname = u.pathname.replace(/\/t\/[^/]+(?=\/)/, '');
     return u.href;
   } catch {
-    return url;
+    // Not a URL: keep what is certainly not a query, fragment or userinfo.
+    return url.replace(/[?#].*$/s, '').replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/]*@/i, '$1');
   }
 }
 

@@ -4,42 +4,28 @@
  * scheme and fnmatches the URL's netloc + path (no scheme never matches: that would
  * allow a downgrade). The last matching entry wins.
  */
+import { fnmatch } from './fnmatch.js';
 
-/** Python's fnmatch.fnmatchcase: `*` (also across `/`), `?`, `[seq]`, `[!seq]`. */
-export function fnmatch(text: string, pattern: string): boolean {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end < 0) {
-        re += '\\[';
-        continue;
-      }
-      let body = pattern.slice(i + 1, end).replace(/\\/g, '\\\\');
-      if (body.startsWith('!')) body = `^${body.slice(1)}`;
-      else if (body.startsWith('^')) body = `\\${body}`;
-      re += `[${body}]`;
-      i = end;
-    } else re += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+export { fnmatch };
+
+/**
+ * Python's urlsplit(channel) reduced to what get_session uses: the scheme and netloc + path
+ * (up to `?` or `#`), raw, so `*` and `[...]` in a host need no URL parsing. The netloc is
+ * lowercased because the request side is a WHATWG URL, whose host is.
+ */
+function splitPattern(channel: string): { protocol: string; pattern: string } | undefined {
+  const text = channel.trim().replace(/[\t\r\n]/g, '');
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text);
+  if (!scheme) return undefined;
+  let rest = text.slice(scheme[0].length);
+  let netloc = '';
+  if (rest.startsWith('//')) {
+    const end = rest.slice(2).search(/[/?#]/);
+    netloc = end < 0 ? rest.slice(2) : rest.slice(2, 2 + end);
+    rest = end < 0 ? '' : rest.slice(2 + end);
   }
-  return new RegExp(`^${re}$`, 's').test(text);
-}
-
-function netlocPath(url: URL): string {
-  return `${url.host}${url.pathname}`;
-}
-
-function parsePattern(channel: string): URL | undefined {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(channel)) return undefined;
-  try {
-    // `*` in a host is not a valid URL host: parse with a placeholder and put it back.
-    return new URL(channel.replace(/\*/g, '__STAR__'));
-  } catch {
-    return undefined;
-  }
+  const path = rest.split(/[?#]/, 1)[0] ?? '';
+  return { protocol: `${(scheme[1] as string).toLowerCase()}:`, pattern: `${netloc.toLowerCase()}${path}` };
 }
 
 /** The `auth` name chosen for a URL, or undefined (then the default auth applies). */
@@ -54,10 +40,9 @@ export function selectAuthHandlerName(
       chosen = entry;
       continue;
     }
-    const pattern = parsePattern(channel);
-    if (!pattern || pattern.protocol !== url.protocol) continue;
-    const patternText = netlocPath(pattern).replace(/__STAR__/gi, '*');
-    if (fnmatch(netlocPath(url), patternText)) chosen = entry;
+    const split = splitPattern(channel);
+    if (!split || split.protocol !== url.protocol) continue;
+    if (fnmatch(`${url.host}${url.pathname}`, split.pattern)) chosen = entry;
   }
   const auth = chosen?.auth?.trim();
   return auth ? auth : undefined;

@@ -362,7 +362,6 @@ export function fuzzTargets(): FuzzTarget<never>[] {
     { name: 'anaconda token files', arbitrary: fc.tuple(tokenFileNames, fc.constantFrom('https://api.anaconda.org/conda-forge/x', 'https://conda.anaconda.org/c', 'http://127.0.0.1:1/t/x', 'https://h/')),
       run: (x: [string[], string]) => lookupWithTokenFiles(x) },
     { name: 'channel_settings patterns (auth handler selection)', arbitrary: fc.tuple(channelSettings, fc.constantFrom('https://repo.example.com/chan/noarch/x.conda', 'http://a.b/t/tk/c', 's3://bucket/k', 'https://ab.z/')),
-      knownDefect: "auth/select-handler.ts fnmatch: a pattern such as '[z-a]' throws an untyped SyntaxError from new RegExp (reported)",
       run: ([entries, url]: [Array<Record<string, string>>, string]) => selectAuthHandlerName(new URL(url), 'conda-forge', entries) },
     { name: 'file/ftp/s3 URL paths (adapters)', arbitrary: fc.oneof(pathUrl, urlArbitrary), run: (t: string) => adapterTarget(t),
       check: (_t: string, r: unknown) => (typeof r === 'string' && (/(^|[/\\])\.\.?([/\\]|$)/.test(r) || /[\u0000-\u001f]/.test(r))

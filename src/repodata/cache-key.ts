@@ -35,7 +35,7 @@ export interface CachePaths {
   data: string;
   /** `<cache>/<key>.info.json` */
   state: string;
-  /** `<cache>/<key>` (temporaries are `<key>.<4 hex>.tmp`). */
+  /** `<cache>/<key>` (temporaries are `<key>.cg-<8 hex>.tmp`; conda's `<key>.<4 hex>.tmp`). */
   base: string;
 }
 

@@ -1,11 +1,12 @@
 /**
  * One cached index on disk (conda's RepodataCache): `<key>.json` (or `.msgpack.zst`) plus
- * `<key>.info.json`. Data is written to `<key>.<4 hex>.tmp` and renamed into place, then the
+ * `<key>.info.json`. Data is written to `<key>.cg-<8 hex>.tmp` and renamed into place, then the
  * state is rewritten in place, both under conda's byte-21 lock on the state file. A state whose
  * mtime_ns/size disagree with the data file is not trusted.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { lockFile, type LockedFile } from '../download/lock.js';
 import type { CachePaths } from './cache-key.js';
 import { emptyState, nowNs, parseState, serializeState, type RepodataState } from './cache-state.js';
@@ -16,6 +17,9 @@ export interface CacheOptions {
   lockTimeoutMs?: number;
   log?: (message: string) => void;
 }
+
+/** How long conda's temp file must have been left untouched before we take it for orphaned. */
+export const CONDA_TEMP_GRACE_MS = 10_000;
 
 export type CachedData =
   | { trusted: true; bytes: Buffer }
@@ -89,14 +93,50 @@ export class RepodataCache {
     return stat(this.paths.data).then((s) => s.isFile(), () => false);
   }
 
-  /** A fresh temp name next to the data file, conda's `<key>.<4 hex>.tmp`. */
+  /**
+   * A fresh temp name next to the data file: `<key>.cg-<8 hex>.tmp`, written only under
+   * fetchLock(), so a later holder of the lock knows no live writer owns one. (conda's own
+   * are `<key>.<4 hex>.tmp`, written without our lock.)
+   */
   tempPath(): string {
-    return `${this.paths.base}.${randomBytes(2).toString('hex')}.tmp`;
+    return `${this.paths.base}.cg-${randomBytes(4).toString('hex')}.tmp`;
   }
 
   /** Serialises fetches of this index across processes (held over the network transfer). */
   fetchLock(): Promise<LockedFile> {
     return lockFile(`${this.paths.base}.fetch.lock`, this.lockOptions());
+  }
+
+  /**
+   * Delete temp files of this index that a killed writer left behind. Call only while holding
+   * fetchLock(): ours (`<key>.cg-<8 hex>.tmp`) are then certainly orphaned and go at once.
+   * conda writes its `<key>.<4 hex>.tmp` without our lock (and renames it at once), so one of
+   * those goes only when untouched for `condaGraceMs`. With no_lock nothing is deleted.
+   * Returns the names removed.
+   */
+  async removeStaleTemps(condaGraceMs = CONDA_TEMP_GRACE_MS): Promise<string[]> {
+    if (this.options.noLock) return [];
+    const dir = dirname(this.paths.base);
+    const key = escapeRegExp(basename(this.paths.base));
+    const ours = new RegExp(`^${key}\\.cg-[0-9a-f]{8}\\.tmp$`);
+    const condas = new RegExp(`^${key}\\.[0-9a-f]{4}\\.tmp$`);
+    const names = await readdir(dir).catch(() => [] as string[]);
+    const removed: string[] = [];
+    for (const name of names) {
+      const mine = ours.test(name);
+      if (!mine && !condas.test(name)) continue;
+      const path = join(dir, name);
+      const st = await stat(path).catch(() => undefined);
+      if (!st?.isFile() || (!mine && Date.now() - st.mtimeMs < condaGraceMs)) continue;
+      try {
+        await unlink(path);
+        removed.push(name);
+      } catch {
+        // Gone already (another cleaner) or not ours to delete: either way nothing to do.
+      }
+    }
+    if (removed.length > 0) this.options.log?.(`removed ${removed.length} stale temp file(s) of ${basename(this.paths.base)}: ${removed.join(', ')}`);
+    return removed;
   }
 
   /** Write `text` to a temp file and commit it. */
@@ -145,6 +185,10 @@ export class RepodataCache {
       await lock.release();
     }
   }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 function matches(st: import('node:fs').BigIntStats, state: RepodataState): boolean {

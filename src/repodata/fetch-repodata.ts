@@ -107,6 +107,7 @@ class FullFetch {
     // Under the fetch lock, look again: another thread or process may just have refreshed it.
     const fetchLock = await this.cache.fetchLock();
     try {
+      await this.cache.removeStaleTemps();
       const state = await this.cache.loadState(this.cleanUrl);
       const probe = await this.cache.probe(state);
       return (await this.fromCache(state, probe, true)) ?? (await this.refresh(state, probe));

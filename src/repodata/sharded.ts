@@ -113,6 +113,7 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
   if (quick !== undefined) return quick;
   const lock = await cache.fetchLock();
   try {
+    await cache.removeStaleTemps();
     return (await attempt(true)) ?? null;
   } finally {
     await lock.release();

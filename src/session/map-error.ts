@@ -6,6 +6,7 @@ import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { AbortedError, CondaSSLError, DiskFullError, NotWritableError, ProxyError } from '../errors/classes.js';
 import { CondaHTTPError } from '../errors/http-error.js';
 import { fromSystemError, systemCodeOf } from '../errors/from-system.js';
+import { ERROR_CODES } from '../errors/codes.js';
 import { SafeUrl } from '../redact/safe-url.js';
 import { redactText } from '../redact/redact-text.js';
 
@@ -17,6 +18,22 @@ export interface MapErrorContext {
   secrets?: readonly string[];
   /** Path being written, for filesystem errors. */
   path?: string;
+  /** client_ssl_cert, when one is configured: TLS failures then point at it. */
+  clientCert?: string | null;
+}
+
+// TLS alerts a server sends when it wants a client certificate, or does not accept the one given.
+const CLIENT_CERT_ALERTS = /^ERR_SSL_(TLSV13_ALERT_CERTIFICATE_REQUIRED|SSLV3_ALERT_HANDSHAKE_FAILURE|SSLV3_ALERT_BAD_CERTIFICATE|SSLV3_ALERT_CERTIFICATE_UNKNOWN|SSLV3_ALERT_UNSUPPORTED_CERTIFICATE|SSLV3_ALERT_CERTIFICATE_(EXPIRED|REVOKED)|TLSV1_ALERT_UNKNOWN_CA|TLSV1_ALERT_ACCESS_DENIED)$/;
+
+/** A sentence about client certificates when one is configured or the server's alert asks for one. */
+function clientCertNote(err: unknown, ctx: MapErrorContext): string | undefined {
+  if (ctx.clientCert) {
+    return `A client certificate was presented (client_ssl_cert ${ctx.clientCert}): check that the server accepts it and that client_ssl_cert_key belongs to it.`;
+  }
+  if (CLIENT_CERT_ALERTS.test(systemCodeOf(err) ?? '')) {
+    return 'The server may require a client certificate: set client_ssl_cert (and client_ssl_cert_key) to one it accepts.';
+  }
+  return undefined;
 }
 
 export function toGatewayError(err: unknown, ctx: MapErrorContext): GatewayError {
@@ -30,9 +47,12 @@ export function toGatewayError(err: unknown, ctx: MapErrorContext): GatewayError
   const common = { url, attempts: ctx.attempts, elapsedMs: ctx.elapsedMs, cause: err, secrets: ctx.secrets };
   const detail = redactText(err instanceof Error ? err.message : String(err), ctx.secrets);
   switch (code) {
-    case 'CG_TLS':
+    case 'CG_TLS': {
+      const note = clientCertNote(err, ctx);
       return new CondaSSLError(
-        `Encountered an SSL error. Most likely a certificate verification issue.\n\nException: ${detail}\n`, common);
+        `Encountered an SSL error. Most likely a certificate verification issue.\n\nException: ${detail}\n`,
+        note ? { ...common, hint: `${ERROR_CODES.CG_TLS.hint} ${note}` } : common);
+    }
     case 'CG_PROXY':
       return new ProxyError(undefined, common);
     case 'CG_ABORTED':
@@ -47,8 +67,11 @@ export function toGatewayError(err: unknown, ctx: MapErrorContext): GatewayError
     case 'CG_TIMEOUT':
       return new CondaHTTPError({ ...common, code: 'CG_TIMEOUT', channelAlias: ctx.channelAlias,
         hint: `Timed out (${systemCodeOf(err) ?? 'timeout'}). Raise remote_connect_timeout_secs or remote_read_timeout_secs if the server is slow.` });
-    default:
+    default: {
+      // With TLS 1.3 a server refusing the client certificate just closes the connection after the handshake.
+      const note = url.toString().startsWith('https:') && systemCodeOf(err) === 'UND_ERR_SOCKET' ? clientCertNote(err, ctx) : undefined;
       return new CondaHTTPError({ ...common, code: 'CG_CONNECTION', channelAlias: ctx.channelAlias,
-        hint: `Connection failed (${systemCodeOf(err) ?? detail}). Check the host and your network; a retry may work.` });
+        hint: `Connection failed (${systemCodeOf(err) ?? detail}). Check the host and your network; a retry may work.${note ? ` ${note}` : ''}` });
+    }
   }
 }

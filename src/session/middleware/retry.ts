@@ -42,7 +42,7 @@ export const retryMiddleware: Middleware = async (req, ctx, next) => {
       if (!canRetry || !retryable) {
         throw toGatewayError(error, {
           url: req.url, attempts: attempt, elapsedMs: performance.now() - started,
-          channelAlias: ctx.settings.channelAlias,
+          channelAlias: ctx.settings.channelAlias, clientCert: ctx.settings.clientSslCert,
         });
       }
       reason = systemCodeOf(error) ?? (error instanceof Error ? error.name : 'error');

@@ -38,7 +38,7 @@ export function parseRepodata(bytes: Buffer | string, url: string): Repodata {
 
 export async function fetchRepodata(channelUrl: string, subdir: string, opts: FetchRepodataOptions = {}): Promise<FetchRepodataResult> {
   const settings = opts.session?.settings ?? opts.settings ?? defaultSettings();
-  const session = opts.session ?? createSession({ settings, log: opts.log });
+  const session = opts.session ?? createSession({ settings, log: opts.log, sleep: opts.sleep, onRetry: opts.onRetry });
   try {
     if (opts.packages && opts.packages.length > 0 && settings.repodataUseShards) {
       const subdirs = subdir === 'noarch' ? ['noarch'] : [subdir, 'noarch'];
@@ -142,7 +142,10 @@ class FullFetch {
   /** Ask the server (validators only for a trusted cache) and commit what it says: data first, state second. */
   async refresh(state: RepodataState, probe: DataProbe): Promise<FetchRepodataResult> {
     const { settings, session, signal } = this.opts;
-    const ctx = { url: this.url, cleanUrl: this.cleanUrl, channelUrl: this.channelUrl, subdir: this.subdir, session, settings, signal, log: this.log };
+    const ctx = {
+      url: this.url, cleanUrl: this.cleanUrl, channelUrl: this.channelUrl, subdir: this.subdir, session, settings, signal, log: this.log,
+      sleep: this.opts.sleep, onRetry: this.opts.onRetry,
+    };
     const fresh = probe.exists ? 'updated' : 'miss';
     let outcome = await transferRepodata(ctx, state, probe.trusted, this.cache.tempPath());
     if (outcome.kind === 'not-modified') {

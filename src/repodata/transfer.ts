@@ -1,7 +1,9 @@
 /**
  * One network check of `repodata.json`: `.json.zst` first (when enabled and not known to be
  * missing), then `.json`; conditional headers from the state; the body decoded while it
- * streams into a temp file. conda's ZstdRepoInterface + conda_http_errors.
+ * streams into a temp file. A body cut off or stalled mid-stream is requested again from the
+ * start (within remote_max_retries, with the session's backoff). conda's ZstdRepoInterface +
+ * conda_http_errors.
  */
 import { createWriteStream } from 'node:fs';
 import { unlink } from 'node:fs/promises';
@@ -9,11 +11,15 @@ import { pipeline } from 'node:stream/promises';
 import { Readable, type Transform } from 'node:stream';
 import type { Response } from 'undici';
 import type { Settings } from '../config/settings.js';
+import { GatewayError } from '../errors/gateway-error.js';
 import { CondaHTTPError, httpErrorFromResponse } from '../errors/http-error.js';
 import { maskUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';
 import { getResponseInfo, nodeBodyOf } from '../session/response-info.js';
 import { toGatewayError } from '../session/map-error.js';
+import { delayFor } from '../session/retry/backoff.js';
+import type { RetryEvent } from '../session/types.js';
+import { sleep as defaultSleep } from '../util/sleep.js';
 import { setHasFormat, shouldCheckFormat, stateFromResponse, type RepodataState } from './cache-state.js';
 import { UnavailableInvalidChannel } from './errors.js';
 import { createZstdDecoder, ZstdDecodeError } from './zst.js';
@@ -29,6 +35,9 @@ export interface TransferContext {
   settings: Settings;
   signal?: AbortSignal;
   log: (message: string) => void;
+  /** Wait between body retries (tests inject a no-op). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  onRetry?: (event: RetryEvent) => void;
 }
 
 export type TransferOutcome =
@@ -58,52 +67,92 @@ export function conditionalHeaders(state: RepodataState, trusted: boolean): Reco
 export async function transferRepodata(ctx: TransferContext, previous: RepodataState, trusted: boolean, tempPath: string): Promise<TransferOutcome> {
   const headers = conditionalHeaders(previous, trusted);
   const state: RepodataState = { ...previous };
+  const retries = new BodyRetries(ctx);
   if (ctx.settings.repodataUseZst && shouldCheckFormat(state, 'zst')) {
     const zstUrl = `${ctx.url}/repodata.json.zst`;
-    const res = await send(ctx, zstUrl, headers);
-    if (res.status === 304) return notModified(res, state);
-    if (res.ok) {
-      try {
-        await writeBody(res, tempPath, await createZstdDecoder(), ctx.signal);
-        const next = stateFromResponse(ctx.cleanUrl, res.headers, state);
-        setHasFormat(next, 'zst', true);
-        return { kind: 'written', tempPath, state: next, source: 'repodata.json.zst' };
-      } catch (err) {
-        await unlink(tempPath).catch(() => undefined);
-        if (!(err instanceof ZstdDecodeError)) throw toGatewayError(err, errorContext(ctx, zstUrl, tempPath));
-        ctx.log(`Could not decompress ${maskUrl(zstUrl)} as zstd. Fall back to .json. (${err.message})`);
+    for (;;) {
+      const res = await send(ctx, zstUrl, headers);
+      if (res.status === 304) return notModified(res, state);
+      if (res.ok) {
+        try {
+          await writeBody(res, tempPath, await createZstdDecoder(), ctx.signal);
+          const next = stateFromResponse(ctx.cleanUrl, res.headers, state);
+          setHasFormat(next, 'zst', true);
+          return { kind: 'written', tempPath, state: next, source: 'repodata.json.zst' };
+        } catch (err) {
+          await unlink(tempPath).catch(() => undefined);
+          if (!(err instanceof ZstdDecodeError)) {
+            await retries.again(toGatewayError(err, errorContext(ctx, zstUrl, tempPath)), zstUrl);
+            continue;
+          }
+          ctx.log(`Could not decompress ${maskUrl(zstUrl)} as zstd. Fall back to .json. (${err.message})`);
+        }
+      } else if (res.status >= 400 && res.status < 500 && res.status !== 416) {
+        await discard(res);
+      } else {
+        throw await repodataHttpError(ctx, res, 'repodata.json.zst');
       }
-    } else if (res.status >= 400 && res.status < 500 && res.status !== 416) {
-      await discard(res);
-    } else {
-      throw await repodataHttpError(ctx, res, 'repodata.json.zst');
+      break;
     }
     setHasFormat(state, 'zst', false);
   }
   const jsonUrl = `${ctx.url}/repodata.json`;
-  const res = await send(ctx, jsonUrl, headers);
-  if (res.status === 304) return notModified(res, state);
-  if (res.status === 404) {
-    await discard(res);
-    const noarch = ctx.subdir === 'noarch' || ctx.url.endsWith('/noarch');
-    if (noarch && !ctx.settings.allowNonChannelUrls) {
-      throw new UnavailableInvalidChannel({
-        channelUrl: ctx.channelUrl, status: 404, reason: res.statusText || 'NOT FOUND',
-        channelAlias: ctx.settings.channelAlias, repodataUrl: jsonUrl,
-      });
+  for (;;) {
+    const res = await send(ctx, jsonUrl, headers);
+    if (res.status === 304) return notModified(res, state);
+    if (res.status === 404) {
+      await discard(res);
+      const noarch = ctx.subdir === 'noarch' || ctx.url.endsWith('/noarch');
+      if (noarch && !ctx.settings.allowNonChannelUrls) {
+        throw new UnavailableInvalidChannel({
+          channelUrl: ctx.channelUrl, status: 404, reason: res.statusText || 'NOT FOUND',
+          channelAlias: ctx.settings.channelAlias, repodataUrl: jsonUrl,
+        });
+      }
+      ctx.log(`Unable to retrieve repodata (response: 404) for ${maskUrl(jsonUrl)}`);
+      const empty = stateFromResponse(ctx.cleanUrl, { get: () => null }, state);
+      return { kind: 'empty', state: empty };
     }
-    ctx.log(`Unable to retrieve repodata (response: 404) for ${maskUrl(jsonUrl)}`);
-    const empty = stateFromResponse(ctx.cleanUrl, { get: () => null }, state);
-    return { kind: 'empty', state: empty };
+    if (!res.ok) throw await repodataHttpError(ctx, res, 'repodata.json');
+    try {
+      await writeBody(res, tempPath, undefined, ctx.signal);
+    } catch (err) {
+      await unlink(tempPath).catch(() => undefined);
+      // A clean restart rather than a Range resume: the index has no checksum to verify a spliced body against.
+      await retries.again(toGatewayError(err, errorContext(ctx, jsonUrl, tempPath)), jsonUrl);
+      continue;
+    }
+    return { kind: 'written', tempPath, state: stateFromResponse(ctx.cleanUrl, res.headers, state), source: 'repodata.json' };
   }
-  if (!res.ok) throw await repodataHttpError(ctx, res, 'repodata.json');
-  try {
-    await writeBody(res, tempPath, undefined, ctx.signal);
-  } catch (err) {
-    await unlink(tempPath).catch(() => undefined);
-    throw toGatewayError(err, errorContext(ctx, jsonUrl, tempPath));
+}
+
+/**
+ * The retry budget of one transfer for bodies that broke off mid-stream (a cut connection or
+ * a read stall): remote_max_retries in all, waits as the session's (delayFor). Anything
+ * else, and a cancelled transfer, is thrown as it is.
+ */
+class BodyRetries {
+  #used = 0;
+
+  constructor(readonly ctx: TransferContext) {}
+
+  /** Resolves (after the backoff) when `error` may be retried; otherwise throws it. */
+  async again(error: GatewayError, url: string): Promise<void> {
+    const { settings, signal } = this.ctx;
+    const interrupted = error.code === 'CG_CONNECTION' || error.code === 'CG_TIMEOUT';
+    if (!interrupted || signal?.aborted || this.#used >= settings.remoteMaxRetries) {
+      error.attempts = Math.max(error.attempts, this.#used + 1);
+      throw error;
+    }
+    this.#used++;
+    const delayMs = delayFor({
+      retry: this.#used, backoffFactor: settings.remoteBackoffFactor, retryAfterMaxMs: settings.remoteRetryAfterMaxSecs * 1000,
+    });
+    const reason = error.code === 'CG_TIMEOUT' ? 'body read timed out' : 'body interrupted';
+    this.ctx.log(`${maskUrl(url)}: ${reason}; downloading it again (retry ${this.#used} of ${settings.remoteMaxRetries})`);
+    this.ctx.onRetry?.({ url: maskUrl(url), attempt: this.#used, delayMs, reason });
+    await (this.ctx.sleep ?? defaultSleep)(delayMs, signal);
   }
-  return { kind: 'written', tempPath, state: stateFromResponse(ctx.cleanUrl, res.headers, state), source: 'repodata.json' };
 }
 
 async function notModified(res: Response, state: RepodataState): Promise<TransferOutcome> {

@@ -2,7 +2,7 @@
 import type { Settings } from '../config/settings.js';
 import type { SafeUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';
-import type { DebugLog } from '../session/types.js';
+import type { DebugLog, RetryEvent } from '../session/types.js';
 import type { RepodataState } from './cache-state.js';
 
 /**
@@ -51,6 +51,10 @@ export interface FetchRepodataOptions {
    */
   packages?: readonly string[];
   log?: DebugLog;
+  /** Called before each retry (of a request, or of a body that broke off mid-stream). */
+  onRetry?: (event: RetryEvent) => void;
+  /** Injectable wait between retries (tests use 0). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** How long to wait for another process refreshing the same index. @default 30 minutes */
   lockTimeoutMs?: number;
 }

@@ -21,6 +21,19 @@ function decoderFor(encoding: string | null): (() => NodeJS.ReadWriteStream) | u
   }
 }
 
+/** What to do about a 407, naming where the proxy was configured (never its credentials). */
+function proxyAuthHint(route: { proxy?: string; proxySource?: string }): string {
+  const where = route.proxySource ?? 'the proxy settings';
+  let hasCredentials = false;
+  try {
+    const uri = new URL(route.proxy ?? '');
+    hasCredentials = Boolean(uri.username || uri.password);
+  } catch { /* parsed before use; treat as without credentials */ }
+  return hasCredentials
+    ? `The proxy refused the credentials in the proxy URL from ${where} (407): check the user and password, percent-encoded.`
+    : `The proxy asked for credentials (407): put user:password (percent-encoded) in the proxy URL set in ${where}.`;
+}
+
 export function createHttpAdapter(deps: AdapterDeps): Adapter {
   return {
     schemes: ['http:', 'https:'],
@@ -38,7 +51,10 @@ export function createHttpAdapter(deps: AdapterDeps): Adapter {
       } catch (err) {
         // A proxy that cannot be reached or refuses us is a proxy problem, not the channel's.
         if (route.proxy && (fromSystemError(err) === 'CG_PROXY' || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(String((err as { code?: string }).code)))) {
-          throw new ProxyError(undefined, { cause: err, url: req.url });
+          // undici reports a 407 to CONNECT as an error: it reads as the forward request's 407.
+          const hint = /\(407\)/.test(err instanceof Error ? err.message : '') ? proxyAuthHint(route)
+            : `Check the proxy set in ${route.proxySource ?? 'the proxy settings'}: is it running and reachable from here?`;
+          throw new ProxyError(undefined, { cause: err, url: req.url, hint });
         }
         throw err;
       }
@@ -49,7 +65,7 @@ export function createHttpAdapter(deps: AdapterDeps): Adapter {
       }
       if (res.statusCode === 407) {
         await res.body.dump().catch(() => undefined);
-        throw new ProxyError(undefined, { url: req.url, hint: 'The proxy asked for credentials (407): put user:password in the proxy URL.' });
+        throw new ProxyError(undefined, { url: req.url, hint: proxyAuthHint(route) });
       }
       let body: Readable | null = res.body;
       if (req.method === 'HEAD') {

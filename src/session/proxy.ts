@@ -146,11 +146,13 @@ export function parseProxyUrl(proxy: SelectedProxy): URL {
     const shown = maskProxyValue(redactText(proxy.url));
     const why = misplacedAt ? "an '@' after the host means a '/', '?' or '#' in the password is not percent-encoded (%2F, %3F, %23)"
       : uri && !PROXY_SCHEMES.has(uri.protocol) ? `the scheme '${uri.protocol}' is not an http, https or socks5 proxy`
+        : /^(https?|socks[45]?h?):(?!\/\/)/i.test(proxy.url) ? "the scheme must be followed by '//', as in http://proxy.example.com:3128"
         : 'a proxy URL needs a scheme and a host, as in http://proxy.example.com:3128';
     throw new ProxyError(`Invalid proxy URL '${shown}' from ${proxy.source}: ${why}.`, {
       details: { source: proxy.source },
-      hint: `Fix ${proxy.source}: write scheme://[user:password@]host[:port], e.g. http://proxy.example.com:3128, ` +
-        'and percent-encode special characters in the password.',
+      // No `scheme://user:password@` example here: a hint is masked like any text, and that would read as credentials.
+      hint: `Fix ${proxy.source}: write it as http://proxy.example.com:3128, with any user:password@ right before the host ` +
+        'and special characters in the password percent-encoded (/ as %2F, ? as %3F, # as %23, @ as %40).',
     });
   }
   return uri;

@@ -66,3 +66,13 @@ test('well-formed proxy URLs with percent-encoded special characters still parse
   assert.equal(decodeURIComponent(uri.password), 'p/w?d#@');
   assert.equal(parseProxyUrl({ url: 'http://proxy.corp:3128/', source: 'x' }).port, '3128');
 });
+
+test('a single-slash proxy scheme is refused saying two slashes are needed, with a hint that reads as written', () => {
+  assert.throws(() => parseProxyUrl({ url: 'http:/proxyuser:pr0xy-pass@proxy.corp:3128', source: 'env:HTTP_PROXY' }), (err: unknown) => {
+    assert.ok(isGatewayError(err));
+    assert.match(err.message, /followed by '\/\/'/);
+    assert.doesNotMatch(err.hint ?? '', /<CREDENTIALS>/);
+    assert.match(err.hint ?? '', /user:password@ right before the host/);
+    return true;
+  });
+});

@@ -110,6 +110,24 @@ function parseFlag(value: unknown): FormatFlag | undefined {
   return { value: Boolean(v), last_checked: checked };
 }
 
+/** What `JSON.stringify` gives for a public state: the nanosecond fields as exact decimal strings. */
+export type RepodataStateJson = Omit<RepodataState, 'mtime_ns' | 'refresh_ns'> & { mtime_ns: string; refresh_ns: string };
+
+/**
+ * A copy of `state` that `JSON.stringify` can print (bigint alone throws): a non-enumerable
+ * `toJSON` writes mtime_ns/refresh_ns as decimal strings, exact where a JSON number would
+ * round them (they exceed 2^53), as protobuf's JSON does for int64. The state file itself is
+ * written by serializeState, with integers, as conda writes it.
+ */
+export function jsonSafeState(state: RepodataState): RepodataState {
+  const copy: RepodataState = { ...state };
+  Object.defineProperty(copy, 'toJSON', {
+    value: (): RepodataStateJson => ({ ...copy, mtime_ns: copy.mtime_ns.toString(), refresh_ns: copy.refresh_ns.toString() }),
+    enumerable: false, writable: true, configurable: true,
+  });
+  return copy;
+}
+
 /** conda's layout: `json.dumps(state, indent=2)`, known keys first in conda's order. */
 export function serializeState(state: RepodataState): string {
   const lines: string[] = [];

@@ -14,7 +14,7 @@ import { createSession, type Session } from '../session/create-session.js';
 import { toGatewayError } from '../session/map-error.js';
 import { cachePaths, credentialFreeUrl, defaultCacheDir, subdirUrl, type CachePaths } from './cache-key.js';
 import { RepodataCache } from './cache.js';
-import { nowNs, type RepodataState } from './cache-state.js';
+import { jsonSafeState, nowNs, type RepodataState } from './cache-state.js';
 import { invalidRepodata } from './errors.js';
 import { decide } from './freshness.js';
 import { fetchShardedSubset } from './sharded.js';
@@ -96,7 +96,7 @@ class FullFetch {
   }
 
   result(repodata: Repodata, state: RepodataState, cacheResult: CacheResult, source: FetchRepodataResult['source']): FetchRepodataResult {
-    return { repodata, state, cacheResult, url: this.safe, cachePath: this.paths.data, source };
+    return { repodata, state: jsonSafeState(state), cacheResult, url: this.safe, cachePath: this.paths.data, source };
   }
 
   async run(): Promise<FetchRepodataResult> {

@@ -8,7 +8,7 @@ export type { CachePaths } from './cache-key.js';
 export {
   parseState, serializeState, emptyState, hasFormat, setHasFormat, shouldCheckFormat, CHECK_ALTERNATE_FORMAT_INTERVAL_MS,
 } from './cache-state.js';
-export type { RepodataState, FormatFlag, FormatName, ParsedState } from './cache-state.js';
+export type { RepodataState, RepodataStateJson, FormatFlag, FormatName, ParsedState } from './cache-state.js';
 export { isStale, maxAgeSeconds, secondsLeft, cacheControlMaxAge } from './freshness.js';
 export { UnavailableInvalidChannel } from './errors.js';
 export { dependencyName, parseShard, parseShardIndex, assembleSubset, closureOf, shardUrl } from './shards.js';

@@ -14,7 +14,7 @@ import type { Session } from '../session/create-session.js';
 import { toGatewayError } from '../session/map-error.js';
 import { cachePaths, credentialFreeUrl, defaultCacheDir, subdirUrl } from './cache-key.js';
 import { RepodataCache } from './cache.js';
-import { emptyState, nowNs, setHasFormat, shouldCheckFormat, stateFromResponse, type RepodataState } from './cache-state.js';
+import { emptyState, jsonSafeState, nowNs, setHasFormat, shouldCheckFormat, stateFromResponse, type RepodataState } from './cache-state.js';
 import { invalidRepodata } from './errors.js';
 import { decide } from './freshness.js';
 import { assembleSubset, parseShard, parseShardIndex, shardDependencies, shardUrl, type Shard, type ShardIndex } from './shards.js';
@@ -241,7 +241,7 @@ export async function fetchShardedSubset(channelUrl: string, subdirs: readonly s
     for (const idx of loadedIndexes) {
       out.set(idx.subdir, {
         repodata: assembleSubset(idx.subdir, idx.index.info, shardsBySubdir.get(idx.subdir)!),
-        state: idx.state, cacheResult: idx.cacheResult, url: new SafeUrl(subdirUrl(channelUrl, idx.subdir)),
+        state: jsonSafeState(idx.state), cacheResult: idx.cacheResult, url: new SafeUrl(subdirUrl(channelUrl, idx.subdir)),
         cachePath: idx.path, source: 'shards',
         shards: { names: visited.size, shards: shardsBySubdir.get(idx.subdir)!.length, downloaded },
       });

@@ -61,7 +61,11 @@ export interface FetchRepodataOptions {
 
 export interface FetchRepodataResult {
   repodata: Repodata;
-  /** The state file's contents after the call (the shard index's state for a sharded subset). */
+  /**
+   * The state file's contents after the call (the shard index's state for a sharded subset).
+   * `JSON.stringify` prints it with mtime_ns/refresh_ns as exact decimal strings (a bigint
+   * cannot be JSON); the `.info.json` on disk keeps conda's integers.
+   */
   state: RepodataState;
   cacheResult: CacheResult;
   /** The subdir URL, masked. */

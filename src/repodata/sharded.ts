@@ -18,7 +18,7 @@ import { emptyState, jsonSafeState, nowNs, setHasFormat, shouldCheckFormat, stat
 import { invalidRepodata } from './errors.js';
 import { decide } from './freshness.js';
 import { assembleSubset, parseShard, parseShardIndex, shardDependencies, shardUrl, type Shard, type ShardIndex } from './shards.js';
-import { conditionalHeaders, discard, repodataHttpError, send, type TransferContext } from './transfer.js';
+import { BodyRetries, conditionalHeaders, discard, repodataHttpError, send, type TransferContext } from './transfer.js';
 import type { CacheResult, FetchRepodataOptions, FetchRepodataResult } from './types.js';
 import { decodeZstd, ZstdDecodeError } from './zst.js';
 
@@ -71,6 +71,7 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
     ({ subdir, indexUrl, index, state, cacheResult, path: paths.data });
 
   await mkdir(cacheDir, { recursive: true });
+  const retries = new BodyRetries({ ...opts, log });
   const attempt = async (lockHeld: boolean): Promise<LoadedIndex | null | undefined> => {
     const state = await cache.loadState(cleanUrl);
     const data = await cache.readData(state);
@@ -88,6 +89,20 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
     if (!lockHeld) return undefined;
     const ctx: TransferContext = { url, cleanUrl, channelUrl, subdir, session: opts.session, settings, signal: opts.signal, log };
     const res = await send(ctx, indexUrl, conditionalHeaders(state, data.trusted));
+    if (res.ok) {
+      let bytes: Uint8Array;
+      try {
+        bytes = new Uint8Array(await res.arrayBuffer());
+      } catch (err) {
+        await retries.again(toGatewayError(err, { url: indexUrl, channelAlias: settings.channelAlias }), indexUrl);
+        return attempt(true);
+      }
+      const index = await decodeIndex(bytes, indexUrl);
+      const next = stateFromResponse(cleanUrl, res.headers, state);
+      setHasFormat(next, 'shards', true);
+      const saved = await cache.save(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), next);
+      return loaded(index, saved, data.trusted ? 'updated' : 'miss');
+    }
     if (res.status === 304 && data.trusted) {
       await discard(res);
       return loaded(await decodeIndex(data.bytes, indexUrl), await cache.refresh(state), 'revalidated');
@@ -100,13 +115,7 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
       log(`${SafeUrl.from(indexUrl).toString()}: no sharded repodata (HTTP ${res.status}); using repodata.json`);
       return null;
     }
-    if (!res.ok) throw await repodataHttpError(ctx, res, SHARD_INDEX_FN);
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    const index = await decodeIndex(bytes, indexUrl);
-    const next = stateFromResponse(cleanUrl, res.headers, state);
-    setHasFormat(next, 'shards', true);
-    const saved = await cache.save(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), next);
-    return loaded(index, saved, data.trusted ? 'updated' : 'miss');
+    throw await repodataHttpError(ctx, res, SHARD_INDEX_FN);
   };
 
   const quick = await attempt(false);
@@ -150,21 +159,30 @@ async function loadShard(url: string, hex: string, shardDir: string, opts: Shard
   const cached = await readFile(path).catch(() => undefined);
   if (cached && sha(cached) === hex) return { shard: await decodeShard(cached, url), downloaded: false };
   if (opts.settings.offline && !url.startsWith('file:')) throw new NoShards('offline and shard not cached');
-  let res;
-  try {
-    res = await opts.session.fetch(url, { signal: opts.signal });
-  } catch (err) {
-    throw toGatewayError(err, { url, channelAlias: opts.settings.channelAlias });
+  const retries = new BodyRetries({ ...opts, log: opts.log ?? (() => undefined) });
+  let bytes: Uint8Array;
+  for (;;) {
+    let res;
+    try {
+      res = await opts.session.fetch(url, { signal: opts.signal });
+    } catch (err) {
+      throw toGatewayError(err, { url, channelAlias: opts.settings.channelAlias });
+    }
+    if (isNoShardsStatus(res.status)) {
+      await discard(res);
+      throw new NoShards(`shard host answered ${res.status}`);
+    }
+    if (!res.ok) {
+      const { httpErrorFromResponse } = await import('../errors/http-error.js');
+      throw await httpErrorFromResponse(res, { url, channelAlias: opts.settings.channelAlias });
+    }
+    try {
+      bytes = new Uint8Array(await res.arrayBuffer());
+      break;
+    } catch (err) {
+      await retries.again(toGatewayError(err, { url, channelAlias: opts.settings.channelAlias }), url);
+    }
   }
-  if (isNoShardsStatus(res.status)) {
-    await discard(res);
-    throw new NoShards(`shard host answered ${res.status}`);
-  }
-  if (!res.ok) {
-    const { httpErrorFromResponse } = await import('../errors/http-error.js');
-    throw await httpErrorFromResponse(res, { url, channelAlias: opts.settings.channelAlias });
-  }
-  const bytes = new Uint8Array(await res.arrayBuffer());
   if (bytes.length === 0) throw invalidRepodata('shard', url, 'the response is empty');
   const actual = sha(bytes);
   if (actual !== hex) throw invalidRepodata('shard', url, `its sha256 is ${actual}, not the ${hex} that names it`);

@@ -131,10 +131,10 @@ export async function transferRepodata(ctx: TransferContext, previous: RepodataS
  * a read stall): remote_max_retries in all, waits as the session's (delayFor). Anything
  * else, and a cancelled transfer, is thrown as it is.
  */
-class BodyRetries {
+export class BodyRetries {
   #used = 0;
 
-  constructor(readonly ctx: TransferContext) {}
+  constructor(readonly ctx: Pick<TransferContext, 'settings' | 'signal' | 'log' | 'sleep' | 'onRetry'>) {}
 
   /** Resolves (after the backoff) when `error` may be retried; otherwise throws it. */
   async again(error: GatewayError, url: string): Promise<void> {

@@ -76,3 +76,29 @@ test('remote_max_retries 0 does not retry a cut body', async (t) => {
   assert.equal(retries.length, 0);
   await assert.rejects(readFile(paths.data));
 });
+
+test('a shard index or shard cut mid-stream is downloaded again, not abandoned for the full index', async (t) => {
+  const { shardedSubdir } = await import('../../unit/repodata/fixtures.js');
+  const server = await startFaultServer(t);
+  const files = new Map([
+    ...[...shardedSubdir('linux-64', [{ name: 'python', version: '3.12.7', subdir: 'linux-64', depends: ['libdemo'] }, { name: 'libdemo', version: '2.4.0', subdir: 'linux-64' }])]
+      .map(([name, body]) => [`/chan/linux-64/${name}`, body] as const),
+    ...[...shardedSubdir('noarch', [{ name: 'tzdata', version: '2026a', subdir: 'noarch' }])].map(([name, body]) => [`/chan/noarch/${name}`, body] as const),
+  ]);
+  for (const [path, body] of files) server.addFile(path, body);
+  const shardPaths = [...files.keys()].filter((p) => p.startsWith('/chan/linux-64/shards/'));
+  assert.equal(shardPaths.length, 2);
+  server.script('/chan/linux-64/repodata_shards.msgpack.zst', ['cut']);
+  for (const p of shardPaths) server.script(p, ['cut']);
+  const retries: RetryEvent[] = [];
+  const result = await fetchRepodata(`${server.url}/chan`, 'linux-64', {
+    cacheDir: await tempDir(t), packages: ['python'], onRetry: (e) => retries.push(e), sleep: async () => undefined,
+    settings: testSettings({ repodataUseShards: true, remoteMaxRetries: 2 }),
+  });
+  assert.equal(result.source, 'shards');
+  assert.deepEqual(Object.values(result.repodata['packages.conda'] ?? {}).map((r) => r.name).sort(), ['libdemo', 'python']);
+  assert.equal(server.requestsFor('/chan/linux-64/repodata_shards.msgpack.zst'), 2);
+  for (const p of shardPaths) assert.equal(server.requestsFor(p), 2);
+  assert.equal(retries.length, 3);
+  assert.equal(server.requestsFor('/chan/linux-64/repodata.json'), 0);
+});

@@ -18,7 +18,8 @@ export function dropAfterBytes(n: number): Fault {
     if (file.lastModified) headers['last-modified'] = file.lastModified;
     if (start > 0) res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${file.body.length - 1}/${file.body.length}` });
     else res.writeHead(200, headers);
-    res.write(slice.subarray(0, n), () => setTimeout(() => res.socket?.destroy(), 10));
+    // Cut a moment after the bytes left, so the client has read them before the reset.
+    res.write(slice.subarray(0, n), () => setTimeout(() => res.socket?.destroy(), 100));
     return true;
   };
 }

@@ -223,7 +223,7 @@ async function downloadLocked(job: Job, lock: LockedFile): Promise<DownloadResul
       const size = (await handle.stat()).size;
       const digest = hashes.digest();
       verify(job, digest, size, resumedFrom > 0);
-      await handle.sync();
+      await handle.datasync();
       await rename(job.partialPath, job.target);
       emitProgress(job, size, total ?? size);
       return {

@@ -1,7 +1,9 @@
 /**
- * A Writable that appends to an open `.partial` at explicit positions and hashes what
- * was written. `confirmed` only moves after a write succeeded and was hashed, so after any
- * failure the file can be cut back to a prefix that matches the hash state.
+ * A Writable that appends to an open `.partial` at explicit positions and hashes the
+ * bytes. Hashing runs while the write is in flight (CPU on the main thread, I/O on the
+ * thread pool). `confirmed` only moves after a write succeeded, so after a failure the
+ * file is cut back to `confirmed` and the caller rehashes that prefix from disk: the
+ * in-memory hash state is never trusted after an error.
  */
 import { Writable } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
@@ -42,14 +44,17 @@ export class PartialWriter extends Writable {
     if (this.#limit !== undefined && this.confirmed + total > this.#limit) {
       throw new TooLongError(this.#limit, this.confirmed + total);
     }
-    let pending = buffers;
     let position = this.confirmed;
-    while (pending.length) {
-      const { bytesWritten } = await this.#handle.writev(pending, position);
-      position += bytesWritten;
-      pending = dropWritten(pending, bytesWritten);
-    }
+    const inFlight = this.#handle.writev(buffers, position);
     for (const buffer of buffers) this.#hashes.update(buffer);
+    let written = (await inFlight).bytesWritten;
+    let pending = buffers;
+    for (;;) {
+      position += written;
+      pending = dropWritten(pending, written);
+      if (!pending.length) break;
+      written = (await this.#handle.writev(pending, position)).bytesWritten;
+    }
     this.confirmed = position;
     this.#onWritten(position);
   }

@@ -13,6 +13,7 @@ test('repodata killed with SIGKILL mid-transfer never leaves a broken index, and
   assert.equal(c.corruptAfterKill, 0);
   assert.equal(c.rerunsOk, c.runs);
   assert.equal(c.validAfterRerun, c.runs);
+  assert.equal(c.tempsAfterRerun, 0, 'the rerun removes the temp files killed runs left');
 });
 
 test('6 repodata processes on one cache leave it valid and transfer the index once', async (t) => {

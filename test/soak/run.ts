@@ -98,7 +98,9 @@ if (only.has('repodata-procs')) {
   say(repodataCrashLine(crashes));
   const conc = await runRepodataConcurrent({ processes: num('processes'), seed });
   say(`${repodataConcurrencyLine(conc)} [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
-  if (crashes.corruptAfterKill || crashes.rerunsOk !== crashes.runs || crashes.validAfterRerun !== crashes.runs) failures.push('repodata crash');
+  if (crashes.corruptAfterKill || crashes.rerunsOk !== crashes.runs || crashes.validAfterRerun !== crashes.runs || crashes.tempsAfterRerun) {
+    failures.push('repodata crash');
+  }
   if (conc.exitedOk !== conc.processes || !conc.valid || conc.indexRequests !== 1) failures.push('repodata concurrency');
 }
 if (only.has('fuzz')) {

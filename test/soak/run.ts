@@ -1,8 +1,8 @@
 /**
  * The long reliability runs, sized by arguments:
  *   npm run test:soak -- --transfers 2000 --repodata 1000 --crashes 50 --processes 8 --packages 50 --fuzz 10000
- *     [--chaos 3000] [--fetch-packages 500] [--repodata-crashes 20] [--fault-rate 0.3] [--seed 1]
- *     [--only faults,chaos,fetch-faults,repodata,crash,concurrency,repodata-procs,fuzz]
+ *     [--chaos 3000] [--repodata-chaos 2000] [--fetch-packages 500] [--repodata-crashes 20] [--fault-rate 0.3] [--seed 1]
+ *     [--only faults,chaos,fetch-faults,repodata-chaos,repodata,crash,concurrency,repodata-procs,fuzz]
  * Prints one counted line per suite and exits non-zero on any corrupt or unverified file,
  * leak, untyped error, crash or hang.
  */
@@ -16,6 +16,7 @@ import { fuzz, fuzzLine } from '../reliability/suites/fuzz-run.js';
 import { repodataLine, runRepodataFaults } from '../reliability/suites/repodata-faults.js';
 import { fetchFaultLine, runFetchFaults } from '../reliability/suites/fetch-faults.js';
 import { chaosLine, runDownloadChaos } from '../reliability/suites/download-chaos.js';
+import { repodataChaosLine, runRepodataChaos } from '../reliability/suites/repodata-chaos.js';
 import {
   repodataConcurrencyLine, repodataCrashLine, runRepodataConcurrent, runRepodataCrashes,
 } from '../reliability/suites/repodata-procs.js';
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     repodata: { type: 'string', default: '1000' },
     'fetch-packages': { type: 'string', default: '500' },
     chaos: { type: 'string', default: '3000' },
+    'repodata-chaos': { type: 'string', default: '2000' },
     'repodata-crashes': { type: 'string', default: '20' },
     seed: { type: 'string', default: '1' },
     only: { type: 'string' },
@@ -43,7 +45,7 @@ const num = (name: keyof typeof values): number => {
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a number, not '${String(values[name])}'`);
   return n;
 };
-const only = new Set((values.only ?? 'faults,chaos,fetch-faults,repodata,crash,concurrency,repodata-procs,fuzz').split(',').map((s) => s.trim()));
+const only = new Set((values.only ?? 'faults,chaos,fetch-faults,repodata-chaos,repodata,crash,concurrency,repodata-procs,fuzz').split(',').map((s) => s.trim()));
 const seed = num('seed');
 const failures: string[] = [];
 const started = performance.now();
@@ -68,6 +70,13 @@ if (only.has('fetch-faults')) {
   const c = await runFetchFaults({ packages: num('fetch-packages'), seed, faultRate: num('fault-rate') });
   say(`${fetchFaultLine(c)} [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
   if (c.corruptAfterFirstRun || c.corruptAfterRerun || c.leftovers || c.completeAfterRerun !== c.packages) failures.push('fetch faults');
+}
+if (only.has('repodata-chaos')) {
+  const t0 = performance.now();
+  const c = await runRepodataChaos({ cases: num('repodata-chaos'), seed });
+  say(`${repodataChaosLine(c)} [${((performance.now() - t0) / 1000).toFixed(0)} s]`);
+  for (const u of c.untyped) say(`  ${u.slice(0, 600)}`);
+  if (c.untyped.length || c.wrong || c.cacheCorrupt || c.rerunFailed) failures.push('repodata chaos');
 }
 if (only.has('repodata')) {
   const t0 = performance.now();

@@ -6,99 +6,27 @@
  */
 import { rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import type { Response } from 'undici';
-import type { Settings } from '../config/settings.js';
 import { defaultSettings } from '../config/load-settings.js';
 import {
   BasicClobberError, ChecksumMismatchError, CondaError, NotWritableError, UnsupportedSchemeError,
 } from '../errors/classes.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { httpErrorFromResponse } from '../errors/http-error.js';
 import { SafeUrl, maskUrl } from '../redact/safe-url.js';
 import { supportedSchemes } from '../adapters/registry.js';
-import { createSession, parseRequestUrl, type Session } from '../session/create-session.js';
-import { getResponseInfo, nodeBodyOf } from '../session/response-info.js';
+import { createSession, parseRequestUrl } from '../session/create-session.js';
 import { toGatewayError } from '../session/map-error.js';
 import { delayFor } from '../session/retry/backoff.js';
 import { isRetryableError } from '../session/retry/classify.js';
-import type { DebugLog, RetryEvent } from '../session/types.js';
 import { sleep as defaultSleep } from '../util/sleep.js';
 import { Hashes, hashPrefix, normalizeExpected, type Expected } from './checksums.js';
-import { parseContentRange, rangeValidator } from './content-range.js';
+import { fetchInto } from './fetch-into.js';
+import { emitProgress, hasChecksum, RestartFromZero, type Job } from './job.js';
 import { lockFile, type LockedFile } from './lock.js';
-import { PartialWriter, TooLongError } from './partial-writer.js';
+import type { DownloadOptions, DownloadResult } from './types.js';
+
+export type { DownloadOptions, DownloadProgress, DownloadResult } from './types.js';
 
 export const PARTIAL_EXTENSION = '.partial';
-
-export interface DownloadProgress {
-  /** Bytes of the target present so far (resumed prefix included); never decreases. */
-  bytes: number;
-  /** Total size when known (expected size, Content-Length or Content-Range). */
-  total?: number;
-}
-
-export interface DownloadOptions {
-  md5?: string;
-  sha256?: string;
-  size?: number;
-  onProgress?: (progress: DownloadProgress) => void;
-  signal?: AbortSignal;
-  /** @default defaultSettings() */
-  settings?: Settings;
-  /** A session to reuse (its settings win); otherwise one is made and closed. */
-  session?: Session;
-  onRetry?: (event: RetryEvent) => void;
-  log?: DebugLog;
-  /** Injectable wait between retries (tests use 0). */
-  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** How long to wait for another writer of the same target. @default 30 minutes */
-  lockTimeoutMs?: number;
-}
-
-export interface DownloadResult {
-  path: string;
-  url: SafeUrl;
-  bytes: number;
-  sha256: string;
-  md5?: string;
-  /** Bytes kept from an earlier partial download (0 when started fresh). */
-  resumedFrom: number;
-  /** Requests made (1 when nothing was retried; 0 when nothing was fetched). */
-  attempts: number;
-  /** True when the target already existed (or another writer finished it) and verified. */
-  reused: boolean;
-  /** True when no checksum was given, so only the transfer itself was checked. */
-  unverified: boolean;
-  elapsedMs: number;
-}
-
-/** Internal: a failure that throws away the partial and restarts from byte 0 once. */
-class RestartFromZero extends Error {
-  constructor(readonly reason: string, readonly error?: GatewayError) {
-    super(reason);
-  }
-}
-
-interface Job {
-  url: URL;
-  safeUrl: SafeUrl;
-  target: string;
-  partialPath: string;
-  expected: Expected;
-  settings: Settings;
-  session: Session;
-  opts: DownloadOptions;
-  started: number;
-  attempts: number;
-  lastProgress: number;
-  /** Strong validator of the response that wrote the current partial bytes (for If-Range). */
-  validator?: string;
-}
-
-function hasChecksum(expected: Expected): boolean {
-  return expected.sha256 !== undefined || expected.md5 !== undefined;
-}
 
 export async function download(url: string | URL, target: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
   const parsed = parseRequestUrl(url);
@@ -290,119 +218,3 @@ function verify(job: Job, digest: { sha256: string; md5?: string }, size: number
   if (expected.md5 !== undefined && digest.md5 !== expected.md5) mismatch('md5', expected.md5, digest.md5 ?? '');
 }
 
-function emitProgress(job: Job, bytes: number, total: number | undefined): void {
-  if (!job.opts.onProgress || bytes <= job.lastProgress) return;
-  job.lastProgress = bytes;
-  job.opts.onProgress(total === undefined ? { bytes } : { bytes, total });
-}
-
-interface Fetched {
-  hashes: Hashes;
-  total: number | undefined;
-  offset: number;
-  restartedAt0: boolean;
-}
-
-/** One request: ask for the bytes from `offset`, check the answer, stream it into the partial. */
-async function fetchInto(job: Job, handle: LockedFile['handle'], offset: number, hashes: Hashes): Promise<Fetched> {
-  const headers: Record<string, string> = { 'accept-encoding': 'identity' };
-  if (offset > 0) {
-    headers.range = `bytes=${offset}-`;
-    if (job.validator) headers['if-range'] = job.validator;
-  }
-  const res = await job.session.fetch(job.url, { headers, signal: job.opts.signal });
-  job.attempts += getResponseInfo(res)?.attempts ?? 1;
-
-  let restartedAt0 = false;
-  let start = offset;
-  let total: number | undefined;
-  const contentLength = parseLength(res.headers.get('content-length'));
-
-  if (res.status === 416 && offset > 0) {
-    await discard(res);
-    const range = parseContentRange(res.headers.get('content-range'));
-    if (range?.total === offset) return { hashes, total: offset, offset, restartedAt0 };
-    throw new RestartFromZero('the server refused the resume range (416)');
-  }
-  if (!res.ok) {
-    throw await httpErrorFromResponse(res, {
-      url: job.safeUrl, attempts: job.attempts, elapsedMs: performance.now() - job.started,
-      channelAlias: job.settings.channelAlias,
-    });
-  }
-  let range: ReturnType<typeof parseContentRange>;
-  if (res.status === 206) {
-    // A 206 is only a slice: it must start where we asked (byte 0 when we asked for no range).
-    range = parseContentRange(res.headers.get('content-range'));
-    if (!range || range.start !== offset || range.end === undefined) {
-      await discard(res);
-      throw new RestartFromZero(`the server answered a different range (${res.headers.get('content-range') ?? 'none'})`);
-    }
-    total = range.total;
-  } else {
-    if (offset > 0) {
-      // The server ignored Range (or If-Range found a changed file): start over cleanly.
-      await handle.truncate(0);
-      hashes = new Hashes(job.expected.md5 !== undefined);
-      start = 0;
-      restartedAt0 = true;
-    }
-    total = contentLength;
-  }
-
-  if (job.expected.size !== undefined && total !== undefined && total !== job.expected.size) {
-    await discard(res);
-    throw new ChecksumMismatchError({
-      url: job.safeUrl.toString(), target: job.target, check: 'size', expected: job.expected.size,
-      actual: total, attempts: job.attempts,
-    });
-  }
-  job.validator = rangeValidator(res.headers) ?? job.validator;
-  total ??= job.expected.size;
-
-  const body = await nodeBodyOf(res);
-  const writer = new PartialWriter(handle, hashes, start, job.expected.size ?? total, (confirmed) =>
-    emitProgress(job, confirmed, total));
-  try {
-    if (body) await pipeline(body, writer, { signal: job.opts.signal });
-    else writer.destroy();
-  } catch (err) {
-    await handle.truncate(writer.confirmed).catch(() => undefined);
-    if (err instanceof TooLongError) {
-      throw new ChecksumMismatchError({
-        url: job.safeUrl.toString(), target: job.target, check: 'size', expected: err.limit,
-        actual: `more than ${err.limit}`, attempts: job.attempts,
-      });
-    }
-    throw err;
-  }
-  if (range?.end !== undefined && writer.confirmed < (range.total ?? range.end + 1)) {
-    // The slice ended before the file did: keep the valid prefix and ask for the rest.
-    const error = new CondaError(
-      `The server sent bytes ${range.start}-${range.end} of ${range.total ?? '*'} and stopped (${writer.confirmed} bytes in hand) for ${job.safeUrl.toString()}.`,
-      { code: 'CG_CONTENT_LENGTH_MISMATCH', url: job.safeUrl, attempts: job.attempts });
-    throw Object.assign(error, { retryableShortBody: true });
-  }
-  const received = writer.confirmed - start;
-  const announced = res.status === 206 ? undefined : contentLength;
-  if (announced !== undefined && received !== announced) {
-    const error = new CondaError(
-      'Downloaded bytes did not match Content-Length\n' +
-        `    url: ${job.safeUrl.toString()}\n    target_path: ${job.target}\n` +
-        `    Content-Length: ${announced}\n    downloaded bytes: ${received}\n`,
-      { code: 'CG_CONTENT_LENGTH_MISMATCH', url: job.safeUrl, attempts: job.attempts });
-    if (received < announced) Object.assign(error, { retryableShortBody: true });
-    throw error;
-  }
-  return { hashes, total: total ?? writer.confirmed, offset: start, restartedAt0 };
-}
-
-function parseLength(value: string | null): number | undefined {
-  if (value === null || !/^\d+$/.test(value.trim())) return undefined;
-  const n = Number(value.trim());
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
-async function discard(res: Response): Promise<void> {
-  await res.body?.cancel().catch(() => undefined);
-}

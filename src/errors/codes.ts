@@ -3,7 +3,7 @@
  * Codes are stable API; never rename one.
  */
 
-export type ErrorFamily = 'config' | 'network' | 'http' | 'integrity' | 'filesystem' | 'cache' | 'aborted';
+export type ErrorFamily = 'config' | 'network' | 'http' | 'integrity' | 'filesystem' | 'cache' | 'aborted' | 'internal';
 
 export interface ErrorCodeSpec {
   readonly family: ErrorFamily;
@@ -145,6 +145,11 @@ export const ERROR_CODES = {
     family: 'cache', exitCode: 7,
     hint: 'The channel index is malformed; contact the channel owner.',
     doc: 'Repodata or a shard cannot be parsed.',
+  },
+  CG_INTERNAL: {
+    family: 'internal', exitCode: 70,
+    hint: 'This is a bug in conda-gateway, not a network problem: please report it with the output of --verbose.',
+    doc: 'An unexpected programming error (TypeError, RangeError …) escaped the request path.',
   },
   CG_ABORTED: {
     family: 'aborted', exitCode: 130,

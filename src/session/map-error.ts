@@ -3,7 +3,7 @@
  * The one place that decides how transport errors read.
  */
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
-import { AbortedError, CondaSSLError, DiskFullError, NotWritableError, ProxyError } from '../errors/classes.js';
+import { AbortedError, CondaError, CondaSSLError, DiskFullError, NotWritableError, ProxyError } from '../errors/classes.js';
 import { CondaHTTPError } from '../errors/http-error.js';
 import { fromSystemError, systemCodeOf } from '../errors/from-system.js';
 import { ERROR_CODES } from '../errors/codes.js';
@@ -68,10 +68,19 @@ export function toGatewayError(err: unknown, ctx: MapErrorContext): GatewayError
       return new CondaHTTPError({ ...common, code: 'CG_TIMEOUT', channelAlias: ctx.channelAlias,
         hint: `Timed out (${systemCodeOf(err) ?? 'timeout'}). Raise remote_connect_timeout_secs or remote_read_timeout_secs if the server is slow.` });
     default: {
+      if (systemCodeOf(err) === undefined && isProgrammingError(err)) {
+        return new CondaError(`Unexpected internal error while fetching ${url.toString()}: ${detail}`,
+          { ...common, code: 'CG_INTERNAL' });
+      }
       // With TLS 1.3 a server refusing the client certificate just closes the connection after the handshake.
       const note = url.toString().startsWith('https:') && systemCodeOf(err) === 'UND_ERR_SOCKET' ? clientCertNote(err, ctx) : undefined;
       return new CondaHTTPError({ ...common, code: 'CG_CONNECTION', channelAlias: ctx.channelAlias,
         hint: `Connection failed (${systemCodeOf(err) ?? detail}). Check the host and your network; a retry may work.${note ? ` ${note}` : ''}` });
     }
   }
+}
+
+/** A JavaScript bug rather than a transport failure: shown as such, never as "connection failed". */
+function isProgrammingError(err: unknown): boolean {
+  return err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
 }

@@ -89,3 +89,15 @@ test('toJSON is masked and complete', () => {
   assert.ok(!JSON.stringify(json).includes('s3cr3t'));
   assert.equal(formatElapsed(61_500), '01:01.500000');
 });
+
+test('a programming error is reported as CG_INTERNAL, not as a connection failure; system errors keep their codes', async () => {
+  const { toGatewayError } = await import('../../../src/index.js');
+  const bug = toGatewayError(new TypeError("Cannot read properties of undefined (reading 'x')"), { url: 'https://u:s3cr3t@h/x' });
+  assert.equal(bug.code, 'CG_INTERNAL');
+  assert.match(bug.hint ?? '', /bug in conda-gateway/);
+  assert.ok(!String(bug).includes('s3cr3t'));
+  const reset = toGatewayError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), { url: 'https://h/x' });
+  assert.equal(reset.code, 'CG_CONNECTION');
+  const badUrl = toGatewayError(Object.assign(new TypeError('Invalid URL'), { code: 'ERR_INVALID_URL' }), { url: 'https://h/x' });
+  assert.equal(badUrl.code, 'CG_CONNECTION');
+});

@@ -45,6 +45,8 @@ export interface TokenServerOptions {
 export interface TokenServer {
   realm: string;
   readonly requests: Array<{ scope: string; user?: string; status: number }>;
+  /** Every token handed to a client (to check that none leaks). */
+  readonly issued: string[];
   /** The next `n` tokens are already expired for the registry while claiming a long life. */
   expireNext(n: number): void;
   /** A token for `scope` actions, signed like the others (the fill helper pushes with it). */
@@ -72,6 +74,7 @@ async function startTokenServer(dir: string, opts: TokenServerOptions): Promise<
   const issuer = 'conda-gateway-test-issuer';
   const users = opts.users ?? {};
   const requests: TokenServer['requests'] = [];
+  const issued: string[] = [];
   let expired = 0;
 
   function sign(access: Array<{ type: string; name: string; actions: string[] }>, subject: string, expiredToken: boolean): string {
@@ -111,13 +114,14 @@ async function startTokenServer(dir: string, opts: TokenServerOptions): Promise<
     if (isExpired) expired--;
     requests.push({ scope, ...(user ? { user } : {}), status: 200 });
     const token = sign(access, user ?? 'anonymous', isExpired);
+    issued.push(token);
     res.writeHead(200, { 'content-type': 'application/json' })
       .end(JSON.stringify({ token, access_token: token, expires_in: opts.expiresIn ?? 300, issued_at: new Date().toISOString() }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
-    realm: `http://127.0.0.1:${port}/token`, requests, certPath, service, issuer,
+    realm: `http://127.0.0.1:${port}/token`, requests, issued, certPath, service, issuer,
     expireNext(n) {
       expired = n;
     },
@@ -293,7 +297,8 @@ export async function startOciRegistry(opts: TokenServerOptions = {}): Promise<O
       const hex = digest.slice(7);
       const file = join(root, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
       const data = await readFile(file);
-      data[Math.floor(data.length / 2)] ^= 0xff;
+      const at = Math.floor(data.length / 2);
+      data[at] = (data[at] ?? 0) ^ 0xff;
       await writeFile(file, data);
     },
     cutNextBlob(afterBytes) {

@@ -8,6 +8,7 @@
  */
 import { pipeline, type Readable } from 'node:stream';
 import { Headers, type Response } from 'undici';
+import { redactText } from '../../redact/redact-text.js';
 import { maskUrl } from '../../redact/safe-url.js';
 import { nodeBodyOf } from '../../session/response-info.js';
 import type { GatewayRequest, RequestContext } from '../../session/types.js';
@@ -95,35 +96,51 @@ export function createOciAdapter(deps: AdapterDeps): OciAdapter {
     schemes: ['oci:'],
     client,
     async send(req, ctx) {
-      req.signal?.throwIfAborted();
-      const target = ociTarget(req.url, deps.settings.ociEncoding);
-      if (!target) return notFound(req, 'this file has no place in an OCI channel');
-      const hinted = target.kind === 'package' ? sha256Digest(req.headers.get('x-expected-sha256')) : undefined;
-      let digest = target.digest ?? hinted;
-      let size: number | undefined;
-      if (!digest) {
-        const resolved = await resolve(target, req, ctx);
-        if (!('digest' in resolved)) return resolved;
-        ({ digest, size } = resolved);
-        const inm = req.headers.get('if-none-match');
-        if (inm && inm.split(',').some((tag) => tag.trim().replace(/^W\//, '') === `"${digest}"`)) {
-          return responseFromNode(null, { status: 304, statusText: 'Not Modified', headers: { etag: `"${digest}"` } });
-        }
+      try {
+        return await sendOci(req, ctx);
+      } catch (err) {
+        // Registry tokens are secrets: whatever a lower layer put in a message, they are masked.
+        throw maskTokens(err, client.tokens.secrets());
       }
-      let res = await blob(target, req, ctx, digest);
-      if (res.status === 404 && hinted && !target.digest) {
-        // Pull-through caches fill blobs only after the manifest was asked for.
-        await res.body?.cancel().catch(() => undefined);
-        deps.log(`oci: ${maskUrl(req.url)}: blob ${digest} not found by digest; trying the manifest`);
-        const resolved = await resolve(target, req, ctx);
-        if (!('digest' in resolved)) return resolved;
-        ({ digest, size } = resolved);
-        res = await blob(target, req, ctx, digest);
-      }
-      return answer(res, target, req, digest, size);
     },
     async close() {
       await http.close();
     },
   };
+
+  async function sendOci(req: GatewayRequest, ctx: RequestContext): Promise<Response> {
+    req.signal?.throwIfAborted();
+    const target = ociTarget(req.url, deps.settings.ociEncoding);
+    if (!target) return notFound(req, 'this file has no place in an OCI channel');
+    const hinted = target.kind === 'package' ? sha256Digest(req.headers.get('x-expected-sha256')) : undefined;
+    let digest = target.digest ?? hinted;
+    let size: number | undefined;
+    if (!digest) {
+      const resolved = await resolve(target, req, ctx);
+      if (!('digest' in resolved)) return resolved;
+      ({ digest, size } = resolved);
+      const inm = req.headers.get('if-none-match');
+      if (inm && inm.split(',').some((tag) => tag.trim().replace(/^W\//, '') === `"${digest}"`)) {
+        return responseFromNode(null, { status: 304, statusText: 'Not Modified', headers: { etag: `"${digest}"` } });
+      }
+    }
+    let res = await blob(target, req, ctx, digest);
+    if (res.status === 404 && hinted && !target.digest) {
+      // Pull-through caches fill blobs only after the manifest was asked for.
+      await res.body?.cancel().catch(() => undefined);
+      deps.log(`oci: ${maskUrl(req.url)}: blob ${digest} not found by digest; trying the manifest`);
+      const resolved = await resolve(target, req, ctx);
+      if (!('digest' in resolved)) return resolved;
+      ({ digest, size } = resolved);
+      res = await blob(target, req, ctx, digest);
+    }
+    return answer(res, target, req, digest, size);
+  }
+}
+
+function maskTokens(err: unknown, secrets: readonly string[]): unknown {
+  if (!(err instanceof Error) || !secrets.length) return err;
+  err.message = redactText(err.message, secrets);
+  if (err.stack) err.stack = redactText(err.stack, secrets);
+  return err;
 }

@@ -40,6 +40,8 @@ export interface TokenServerOptions {
   anonymousPull?: boolean;
   /** Lifetime told to clients (expires_in). @default 300 */
   expiresIn?: number;
+  /** 'none': the registry itself asks for nothing (put a Basic-auth front before it). @default 'token' */
+  auth?: 'token' | 'none';
 }
 
 export interface TokenServer {
@@ -153,6 +155,38 @@ export interface PushedPackage {
   size: number;
 }
 
+export interface BasicFront {
+  host: string;
+  /** Authorization headers seen, in order ('' when none). */
+  readonly seen: string[];
+  close(): Promise<void>;
+}
+
+/** A Basic-auth-only front for a registry without auth (like ECR, or nginx with auth_basic). */
+export async function startBasicFront(registryHost: string, user: string, password: string): Promise<BasicFront> {
+  const [rhost, rport] = registryHost.split(':');
+  const seen: string[] = [];
+  const expected = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const server = createServer((req, res) => {
+    seen.push(req.headers.authorization ?? '');
+    if (req.headers.authorization !== expected) {
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="registry"', 'content-type': 'application/json' })
+        .end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+      return;
+    }
+    const headers = { ...req.headers };
+    delete headers.authorization;
+    const up = httpRequest({ host: rhost, port: Number(rport), method: req.method, path: req.url, headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { host: `127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => closeServer(server) };
+}
+
 export interface OciTestRegistry {
   /** `127.0.0.1:<port>` of the registry itself. */
   host: string;
@@ -199,12 +233,14 @@ export async function startOciRegistry(opts: TokenServerOptions = {}): Promise<O
     'log: { level: error, accesslog: { disabled: true } }',
     `storage: { filesystem: { rootdirectory: "${root}" }, delete: { enabled: true } }`,
     `http: { addr: "127.0.0.1:${port}", secret: "${randomUUID()}" }`,
-    'auth:',
-    '  token:',
-    `    realm: "${tokens.realm}"`,
-    `    service: "${tokens.service}"`,
-    `    issuer: "${tokens.issuer}"`,
-    `    rootcertbundle: "${tokens.certPath}"`,
+    ...(opts.auth === 'none' ? [] : [
+      'auth:',
+      '  token:',
+      `    realm: "${tokens.realm}"`,
+      `    service: "${tokens.service}"`,
+      `    issuer: "${tokens.issuer}"`,
+      `    rootcertbundle: "${tokens.certPath}"`,
+    ]),
     '',
   ].join('\n');
   const configPath = join(dir, 'config.yml');

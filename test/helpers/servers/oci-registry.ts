@@ -368,10 +368,12 @@ function startRelay(port: number): { server: Server; seen: string[]; cutAfter: n
         if (sent >= cut) return;
         const part = chunk.subarray(0, cut - sent);
         sent += part.length;
-        res.write(part);
         if (sent >= cut) {
           up.destroy();
-          res.socket?.destroy();
+          // Cut only once the bytes are on their way, so the client really holds a prefix.
+          res.write(part, () => setTimeout(() => res.socket?.destroy(), 20));
+        } else {
+          res.write(part);
         }
       });
     });

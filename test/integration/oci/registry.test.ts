@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { zstd } from '../../unit/repodata/fixtures.js';
+import { shardedSubdir, zstd } from '../../unit/repodata/fixtures.js';
 import {
   createSession, download, fetchPackages, fetchRepodata, isGatewayError, type GatewayError,
 } from '../../../src/index.js';
-import { registryAvailable, startOciRegistry, type OciTestRegistry, type PushedPackage } from '../../helpers/servers/oci-registry.js';
+import { OCI_MEDIA, registryAvailable, startOciRegistry, type OciTestRegistry, type PushedPackage } from '../../helpers/servers/oci-registry.js';
 import { startFileServer } from '../../helpers/servers/http.js';
 import { bytes, sha256, tempDir } from '../../helpers/fs.js';
 import { noSleep, testSettings } from '../../helpers/settings.js';
@@ -228,4 +228,24 @@ test('repodata of a channel mirrored to oci:// goes to the registry (mirrors app
   const mirrors = { 'https://conda.anaconda.org/conda-forge': [`oci://${reg.relayHost}/mirror/conda-forge`] };
   const result = await fetchRepodata('https://conda.anaconda.org/conda-forge', 'noarch', { cacheDir, settings: settings({ mirrors }), sleep: noSleep });
   assert.deepEqual(result.repodata['packages.conda'], repodata['packages.conda']);
+});
+
+test('sharded repodata from the registry: the index by tag, each shard a blob by its sha256', { skip: SKIP }, async (t) => {
+  const channel = 'sharded/chan';
+  for (const subdir of ['linux-64', 'noarch']) {
+    const records = subdir === 'noarch' ? [{ name: 'tzdata', version: '1', subdir }]
+      : [{ name: 'numpy', version: '2.0', depends: ['python', 'tzdata'], subdir }, { name: 'python', version: '3.12', subdir }, { name: 'other', version: '1', subdir }];
+    const files = shardedSubdir(subdir, records);
+    const layers = [...files].map(([path, data]) => ({
+      mediaType: path === 'repodata_shards.msgpack.zst' ? OCI_MEDIA.shardIndex : 'application/vnd.conda.repodata.shard.v1+msgpack+zst', data,
+    }));
+    await reg.pushManifest(`${channel}/${subdir}/repodata_shards.msgpack.zst`, 'latest', layers);
+  }
+  const { session } = sessionFor(t);
+  const seen = reg.relayed.length;
+  const result = await fetchRepodata(`oci://${reg.relayHost}/${channel}`, 'linux-64', { cacheDir: await tempDir(t), session, packages: ['numpy'] });
+  assert.equal(result.source, 'shards');
+  assert.deepEqual(Object.values(result.repodata['packages.conda'] ?? {}).map((r) => r.name).sort(), ['numpy', 'python']);
+  const blobs = reg.relayed.slice(seen).filter((r) => r.includes('/repodata_shards.msgpack.zst/blobs/sha256:'));
+  assert.ok(blobs.length >= 3, blobs.join('\n'));
 });

@@ -51,8 +51,8 @@ export interface TokenServer {
   readonly issued: string[];
   /** The next `n` tokens are already expired for the registry while claiming a long life. */
   expireNext(n: number): void;
-  /** A token for `scope` actions, signed like the others (the fill helper pushes with it). */
-  mint(repository: string, actions: string[]): string;
+  /** A token for `actions` on one or more repositories, signed like the others (the fill helper pushes with it). */
+  mint(repository: string | string[], actions: string[]): string;
   close(): Promise<void>;
 }
 
@@ -128,7 +128,8 @@ async function startTokenServer(dir: string, opts: TokenServerOptions): Promise<
       expired = n;
     },
     mint(repository, actions) {
-      return sign([{ type: 'repository', name: repository, actions }], 'pusher', false);
+      const names = Array.isArray(repository) ? repository : [repository];
+      return sign(names.map((name) => ({ type: 'repository', name, actions })), 'pusher', false);
     },
     close: () => closeServer(server),
   };

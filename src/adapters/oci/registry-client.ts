@@ -148,7 +148,10 @@ export class RegistryClient {
     if (auth?.service) realm.searchParams.set('service', auth.service);
     realm.searchParams.set('scope', scope);
     const headers = new Headers({ accept: 'application/json', 'user-agent': userAgent() });
-    if (r.credentials?.startsWith('Basic ')) headers.set('authorization', r.credentials);
+    if (r.credentials?.startsWith('Basic ')) {
+      if (realmMayHaveCredentials(realm.hostname, new URL(origin).hostname)) headers.set('authorization', r.credentials);
+      else this.#log(`oci: not sending credentials for ${new URL(origin).host} to the token realm on ${realm.host} (another site)`);
+    }
     const started = Date.now();
     this.requests++;
     const res = await this.#http.send({ url: realm, method: 'GET', headers, signal: r.signal }, ctx);
@@ -200,6 +203,22 @@ export class RegistryClient {
       current = target;
     }
   }
+}
+
+/**
+ * Whether the registry's credentials may go to its token realm: the same host, or a host
+ * of the same site (registry-1.docker.io → auth.docker.io, registry.gitlab.com →
+ * gitlab.com). A registry cannot send the user's password to an unrelated host.
+ */
+export function realmMayHaveCredentials(realmHost: string, registryHost: string): boolean {
+  const realm = realmHost.toLowerCase();
+  const registry = registryHost.toLowerCase();
+  if (realm === registry) return true;
+  if (/^[\d.]+$|:/.test(registry)) return false;
+  const labels = registry.split('.');
+  const site = labels.length > 2 ? labels.slice(1).join('.') : registry;
+  if (site.split('.').length < 2) return false;
+  return realm === site || realm.endsWith(`.${site}`);
 }
 
 function refusal(err: TokenRefused): Response {

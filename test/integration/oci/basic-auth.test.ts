@@ -60,3 +60,11 @@ test('a Basic-only registry without credentials: HTTP 401 from download, nothing
   assert.equal((err as GatewayError).code, 'CG_HTTP_STATUS');
   assert.match(String(err), /HTTP 401/);
 });
+
+test('.netrc credentials for the registry host answer the Basic challenge too', { skip: SKIP }, async (t) => {
+  const dir = await tempDir(t);
+  await writeFile(join(dir, '.netrc'), 'machine 127.0.0.1 login carol password c4rol-pw\n');
+  const settings = testSettings({ ociPlainHttp: [front.host] }, { HOME: dir, NETRC: join(dir, '.netrc') });
+  const result = await download(`oci://${front.host}/private/chan/linux-64/${PKG}`, join(dir, PKG), { settings, sha256: pkg.sha256, sleep: noSleep });
+  assert.equal(result.bytes, BODY.length);
+});

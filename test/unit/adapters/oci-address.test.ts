@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { ociTarget, splitPackageFileName, v0Tag, v1NameAndTag } from '../../../src/adapters/oci/address.js';
 import { parseChallenge } from '../../../src/adapters/oci/challenge.js';
 import { TokenCache, expiryOf } from '../../../src/adapters/oci/tokens.js';
+import { realmMayHaveCredentials } from '../../../src/adapters/oci/registry-client.js';
 
 const u = (path: string) => new URL(`oci://ghcr.io/channel-mirrors/conda-forge/${path}`);
 
@@ -108,4 +109,14 @@ test('token cache: one fetch for concurrent callers, reuse until 10% before expi
   assert.equal(cache.get('k'), undefined);
   assert.deepEqual(cache.secrets(), ['tok1', 'tok2']);
   assert.equal(expiryOf(0, 5), 4000);
+});
+
+test('credentials go to a token realm of the same site only', () => {
+  assert.ok(realmMayHaveCredentials('ghcr.io', 'ghcr.io'));
+  assert.ok(realmMayHaveCredentials('auth.docker.io', 'registry-1.docker.io'));
+  assert.ok(realmMayHaveCredentials('gitlab.com', 'registry.gitlab.com'));
+  assert.ok(realmMayHaveCredentials('127.0.0.1', '127.0.0.1'));
+  assert.ok(!realmMayHaveCredentials('evil.io', 'ghcr.io'));
+  assert.ok(!realmMayHaveCredentials('attacker.example', 'registry.gitlab.com'));
+  assert.ok(!realmMayHaveCredentials('10.0.0.1', '127.0.0.1'));
 });

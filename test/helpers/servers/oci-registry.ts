@@ -232,7 +232,7 @@ export async function startOciRegistry(opts: TokenServerOptions = {}): Promise<O
   const config = [
     'version: 0.1',
     'log: { level: error, accesslog: { disabled: true } }',
-    `storage: { filesystem: { rootdirectory: "${root}" }, delete: { enabled: true } }`,
+    `storage: { filesystem: { rootdirectory: "${root}" }, delete: { enabled: true }, cache: { blobdescriptor: inmemory } }`,
     `http: { addr: "127.0.0.1:${port}", secret: "${randomUUID()}" }`,
     ...(opts.auth === 'none' ? [] : [
       'auth:',

@@ -165,6 +165,10 @@ test('a blob whose bytes do not match its digest fails with CG_CHECKSUM_MISMATCH
   const err = await download(url(reg.relayHost, name), join(dir, name), { settings: settings() }).catch((e: unknown) => e);
   assert.equal((err as GatewayError).code, 'CG_CHECKSUM_MISMATCH');
   assert.deepEqual(await readdir(dir), []);
+  // With the sha256 known (blob by digest), download() proves that same digest as it streams.
+  const byDigest = await download(url(reg.relayHost, name), join(dir, name), { settings: settings(), sha256: p.sha256 }).catch((e: unknown) => e);
+  assert.equal((byDigest as GatewayError).code, 'CG_CHECKSUM_MISMATCH');
+  assert.deepEqual(await readdir(dir), []);
 });
 
 test('an interrupted blob download resumes with Range from the registry', { skip: SKIP }, async (t) => {

@@ -253,3 +253,26 @@ test('sharded repodata from the registry: the index by tag, each shard a blob by
   const blobs = reg.relayed.slice(seen).filter((r) => r.includes('/repodata_shards.msgpack.zst/blobs/sha256:'));
   assert.ok(blobs.length >= 3, blobs.join('\n'));
 });
+
+test('a blob the registry does not have by digest (pull-through cache) falls back to the manifest', { skip: SKIP }, async (t) => {
+  const { session, logs } = sessionFor(t);
+  const seen = reg.relayed.length;
+  const res = await session.fetch(url(reg.relayHost, PKG), { headers: { 'x-expected-sha256': 'cd'.repeat(32) } });
+  assert.equal(res.status, 200);
+  assert.deepEqual(Buffer.from(await res.arrayBuffer()), PKG_BODY);
+  const paths = reg.relayed.slice(seen);
+  const blobMiss = paths.findIndex((p) => p.includes(`/blobs/sha256:${'cd'.repeat(32)}`));
+  const manifest = paths.findIndex((p) => p.includes('/manifests/0.25.0-h2ffa867_0'));
+  assert.ok(blobMiss >= 0 && manifest > blobMiss, paths.join('\n'));
+  assert.ok(logs.some((l) => /not found by digest; trying the manifest/.test(l)));
+});
+
+test('the CEP v1 encoding (oci_encoding: v1): c-prefixed repository, _→__ in the tag', { skip: SKIP }, async (t) => {
+  const body = bytes(8000, 31);
+  await reg.pushManifest('v1chan/linux-64/c_libgcc_mutex', '0.1-conda__forge', [{ mediaType: OCI_MEDIA.condaV1, data: body }],
+    { 'org.conda.oci.schema': '1', 'org.conda.package.name': '_libgcc_mutex', 'org.conda.package.version': '0.1', 'org.conda.package.build': 'conda_forge' });
+  const { session } = sessionFor(t, { ociEncoding: 'v1' });
+  const res = await session.fetch(`oci://${reg.relayHost}/v1chan/linux-64/${UNDERSCORE}`);
+  assert.equal(res.status, 200);
+  assert.deepEqual(Buffer.from(await res.arrayBuffer()), body);
+});

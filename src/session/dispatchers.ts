@@ -3,7 +3,7 @@
  * TLS and timeout settings, with keep-alive pools. Never touches undici's global dispatcher.
  */
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { maskProxyValue, parseProxyUrl, selectProxyWithSource } from './proxy.js';
 import { redactText } from '../redact/redact-text.js';
 import { tlsOptionsFor, type TlsOptions } from './tls.js';

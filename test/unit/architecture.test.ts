@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const SRC = fileURLToPath(new URL('../../src', import.meta.url));
 const LAYER: Record<string, number> = {
-  errors: 0, redact: 0, util: 0, 'version.ts': 0,
+  errors: 0, redact: 0, util: 0, 'version.ts': 0, core: 0,
   config: 1,
   auth: 2, plugins: 2,
   session: 3, adapters: 3,

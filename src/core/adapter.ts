@@ -1,8 +1,8 @@
 /** The adapter contract: one transport per URL scheme, answering with a WHATWG Response. */
 import type { Response } from 'undici';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from './settings.js';
 import type { DispatcherPool } from '../session/dispatchers.js';
-import type { DebugLog, GatewayRequest, RequestContext } from '../session/types.js';
+import type { DebugLog, GatewayRequest, RequestContext } from './types.js';
 
 export interface Adapter {
   /** URL protocols handled, with the colon: ['http:', 'https:']. */

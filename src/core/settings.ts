@@ -2,7 +2,7 @@
  * The Settings type: every setting the connection layer reads, with conda's meaning,
  * fully resolved and read-only. camelCase here; conda's snake_case names live in the registry.
  */
-import type { SettingSource } from './parsers.js';
+import type { SettingSource } from '../config/parsers.js';
 
 export type PathConflict = 'clobber' | 'warn' | 'prevent';
 

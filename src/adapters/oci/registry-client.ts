@@ -7,12 +7,12 @@
  */
 import { createHash } from 'node:crypto';
 import { Headers, Response } from 'undici';
-import type { Settings } from '../../config/settings.js';
+import type { Settings } from '../../core/settings.js';
 import { CondaError, RedirectError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';
-import type { DebugLog, GatewayRequest, HttpMethod, RequestContext } from '../../session/types.js';
+import type { DebugLog, GatewayRequest, HttpMethod, RequestContext } from '../../core/types.js';
 import { userAgent } from '../../version.js';
-import type { Adapter } from '../types.js';
+import type { Adapter } from '../../core/adapter.js';
 import { parseChallenge } from './challenge.js';
 import { DEFAULT_TOKEN_LIFETIME_SECS, TokenCache, expiryOf, type CachedToken } from './tokens.js';
 

@@ -9,7 +9,7 @@ import type { Response } from 'undici';
 import { maskUrl } from '../../redact/safe-url.js';
 import { MirrorSelector } from '../mirrors.js';
 import { withRequest } from '../pipeline.js';
-import type { Middleware } from '../types.js';
+import type { Middleware } from '../../core/types.js';
 
 function failed(res: Response): boolean {
   return res.status >= 400 && res.status !== 416;

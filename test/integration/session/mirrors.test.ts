@@ -1,10 +1,11 @@
 /** `mirrors:` in the session: every request (repodata included) goes to the mirrors, failing over on errors. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSession, fetchRepodata } from '../../../src/index.js';
+import { join } from 'node:path';
+import { createSession, download, fetchRepodata } from '../../../src/index.js';
 import { startFileServer } from '../../helpers/servers/http.js';
 import { noSleep, testSettings } from '../../helpers/settings.js';
-import { tempDir } from '../../helpers/fs.js';
+import { sha256, tempDir } from '../../helpers/fs.js';
 
 const REPODATA = JSON.stringify({ info: { subdir: 'noarch' }, packages: { 'a-1-0.tar.bz2': { name: 'a', version: '1', build: '0' } } });
 
@@ -39,4 +40,14 @@ test('a URL outside every mirror prefix is fetched as is; the original is a last
   // The mirror has no copy (404): the listed original serves it.
   assert.equal(await (await session.fetch(`${origin.url}/chan/x.txt`)).text(), 'origin copy');
   assert.equal(mirror.requestsFor('/chan/x.txt').length, 1);
+});
+
+test("download()'s digest hint for oci:// (x-expected-sha256) never goes on the wire to an http server", async (t) => {
+  const server = await startFileServer(t);
+  server.setFile('/chan/noarch/p-1-0.conda', 'package bytes');
+  const dir = await tempDir(t);
+  await download(`${server.url}/chan/noarch/p-1-0.conda`, join(dir, 'p-1-0.conda'), { settings: testSettings(), sha256: sha256('package bytes') });
+  const sent = server.requestsFor('/chan/noarch/p-1-0.conda');
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0]!.headers['x-expected-sha256'], undefined);
 });

@@ -185,7 +185,7 @@ test('an interrupted blob download resumes with Range from the registry', { skip
   assert.equal(ranged.length, 1, reg.relayed.slice(seen).join('\n'));
 });
 
-test('fetchPackages: an environment from https:// URLs mirrored to oci://, failing over to an https mirror', { skip: SKIP }, async (t) => {
+test('fetchPackages: an environment from https:// URLs mirrored to oci://, failing over to an https mirror on a 404 and on a corrupt blob', { skip: SKIP }, async (t) => {
   const plain = await startFileServer(t);
   const onlyPlain = 'onlyplain-1.0-0.conda';
   const onlyPlainBody = bytes(12_000, 11);
@@ -197,14 +197,23 @@ test('fetchPackages: an environment from https:// URLs mirrored to oci://, faili
     const sha = body ? sha256(body) : pushed.get(name)!.sha256;
     return `${origin}/${SUBDIR}/${name}#sha256=${sha}`;
   });
+  // A package whose registry copy is corrupt: the digest check fails it over to the https mirror.
+  const bad = 'badcopy-1.0-0.conda';
+  const badBody = bytes(15_000, 12);
+  const badPushed = await reg.pushPackage(CHANNEL, SUBDIR, bad, badBody);
+  await reg.corruptBlob(badPushed.digest);
+  plain.setFile(`/conda-forge/${SUBDIR}/${bad}`, badBody);
+  specs.push(`${origin}/${SUBDIR}/${bad}#sha256=${badPushed.sha256}`);
   const pkgsDir = await tempDir(t);
   const events: string[] = [];
   const summary = await fetchPackages(specs, {
     pkgsDir, settings: settings({ mirrors }), sleep: noSleep, onEvent: (e) => events.push(e.type),
   });
   assert.equal(summary.failed, 0, JSON.stringify(summary.failures));
-  assert.equal(summary.fetched, 3);
-  assert.ok(events.includes('mirror-failover'));
+  assert.equal(summary.fetched, 4);
+  assert.equal(events.filter((e) => e === 'mirror-failover').length, 2);
+  assert.deepEqual(await readFile(join(pkgsDir, bad)), badBody);
+  assert.equal(plain.requestsFor(`/conda-forge/${SUBDIR}/${bad}`).length, 1);
   assert.deepEqual(await readFile(join(pkgsDir, PKG)), PKG_BODY);
   assert.deepEqual(await readFile(join(pkgsDir, onlyPlain)), onlyPlainBody);
   assert.equal(plain.requestsFor(`/conda-forge/${SUBDIR}/${PKG}`).length, 0, 'the registry served what it has');

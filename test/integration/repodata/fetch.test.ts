@@ -319,7 +319,8 @@ test('a server error is a CondaHTTPError with conda\'s 500-type text, and the ca
   const before = await stateText();
   server.mode('linux-64', { status: 503 });
   await assert.rejects(fetch(), (err: unknown) => isGatewayError(err) && err.code === 'CG_HTTP_STATUS' &&
-    /HTTP 503 .*repodata\.json\.zst>[\s\S]*A remote server error occurred/.test(err.message));
+    // conda's conda_http_errors(url, repodata_fn) names <subdir>/repodata.json although the request was .json.zst.
+    /HTTP 503 .*\/linux-64\/repodata\.json>[\s\S]*A remote server error occurred/.test(err.message));
   assert.equal(await stateText(), before);
 });
 

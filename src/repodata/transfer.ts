@@ -55,17 +55,21 @@ const SERVER_ERROR_TEXT =
   'try your request again.  If the problem persists, consider notifying the maintainer\n' +
   'of the remote server.\n';
 
-/** Validators to send: only when the cached data is trusted (else they were cleared). */
-export function conditionalHeaders(state: RepodataState, trusted: boolean): Record<string, string> {
+/**
+ * Validators to send: only when the cached data is trusted (else they were cleared). conda per
+ * interface: ZstdRepoInterface (repodata_use_zst, for .json.zst and its .json fallback) sends
+ * If-None-Match only; CondaRepoInterface and the shard index send If-Modified-Since too.
+ */
+export function conditionalHeaders(state: RepodataState, trusted: boolean, etagOnly = false): Record<string, string> {
   const headers: Record<string, string> = {};
   if (!trusted) return headers;
   if (state.etag) headers['if-none-match'] = state.etag;
-  if (state.mod) headers['if-modified-since'] = state.mod;
+  if (state.mod && !etagOnly) headers['if-modified-since'] = state.mod;
   return headers;
 }
 
 export async function transferRepodata(ctx: TransferContext, previous: RepodataState, trusted: boolean, tempPath: string): Promise<TransferOutcome> {
-  const headers = conditionalHeaders(previous, trusted);
+  const headers = conditionalHeaders(previous, trusted, ctx.settings.repodataUseZst);
   const state: RepodataState = { ...previous };
   const retries = new BodyRetries(ctx);
   if (ctx.settings.repodataUseZst && shouldCheckFormat(state, 'zst')) {

@@ -209,6 +209,9 @@ const stateText = fc.oneof(
     has_zst: fc.oneof(fc.record({ value: fc.anything({ maxDepth: 0 }), last_checked: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()) }, { requiredKeys: [] }), fc.anything({ maxDepth: 1 })),
     has_shards: fc.anything({ maxDepth: 1 }), has_jlap: fc.anything({ maxDepth: 1 }),
   }, { requiredKeys: [] }).map((o) => JSON.stringify(o).replace(/"(-?\d{16,})"/g, '$1')),
+  // Python's json writes NaN/Infinity bare; conda can leave them in a state file.
+  fc.tuple(fc.constantFrom('mod', 'etag', 'size', 'mtime_ns', 'value', 'x'), fc.constantFrom('NaN', 'Infinity', '-Infinity', '"NaN"', 'NaNa', '-'))
+    .map(([k, v]) => `{"url": "https://h/c/linux-64", "${k}": ${v}, "has_zst": {"value": ${v}, "last_checked": "2023-01-08T11:45:44Z"}}`),
   fc.jsonValue().map((v) => JSON.stringify(v)),
   fc.jsonValue().map((v) => JSON.stringify(v) + JSON.stringify(v)),
   text(200),

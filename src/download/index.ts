@@ -7,4 +7,4 @@ export type { TmpDownload, TmpDownloadOptions } from './tmp-download.js';
 export type { DownloadTextOptions } from './download-text.js';
 export { normalizeChecksum, normalizeSize, normalizeExpected } from './checksums.js';
 export { parseContentRange, rangeValidator } from './content-range.js';
-export { lockFile, LOCK_BYTE } from './lock.js';
+export { lockFile, LOCK_BYTE } from '../core/file-lock.js';

@@ -34,7 +34,7 @@ import { regionInConfig } from '../../../src/adapters/s3/config.js';
 import { decideRange } from '../../../src/adapters/byte-range.js';
 import { Headers, Response } from 'undici';
 import { redirectMiddleware } from '../../../src/session/middleware/redirect.js';
-import type { GatewayRequest, RequestContext } from '../../../src/session/types.js';
+import type { GatewayRequest, RequestContext } from '../../../src/core/types.js';
 import type { FuzzTarget } from './fuzz-run.js';
 
 const text = (maxLength = 400): fc.Arbitrary<string> => fc.oneof(

@@ -81,6 +81,11 @@ test('auth login takes an oci:// registry URL; fetch and repodata of conda-forge
   assert.equal(result.source, 'repodata.json.zst');
   assert.match(await readFile(result.cachePath, 'utf8'), /tzdata-2024a-h0c530f3_0\.conda/);
 
+  // The registry URL itself as the channel.
+  const direct = await runHere(['repodata', `oci://${reg.host}/${CHANNEL}`, '--subdir', 'noarch', '--cache-dir', join(dir, 'cache2'), '--json'], env, dir);
+  assert.equal(direct.code, 0, direct.stderr + direct.stdout);
+  assert.equal((JSON.parse(direct.stdout) as { results: Array<{ packages: number }> }).results[0]!.packages, 1);
+
   const spec = join(dir, 'explicit.txt');
   await writeFile(spec, `@EXPLICIT\nhttps://conda.anaconda.org/conda-forge/noarch/${PKG}#sha256=${pkg.sha256}\n`);
   const pkgsDir = join(dir, 'pkgs');

@@ -5,8 +5,9 @@
  * kernel releases it when a process dies — no orphaned locks after a crash.
  * POSIX locks are per process, so an in-process mutex guards the same path first.
  */
-import { constants, type FileHandle, open, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants, type FileHandle, stat, unlink, writeFile } from 'node:fs/promises';
 import { LockError } from '../errors/classes.js';
+import { openNoFollow } from '../util/no-follow.js';
 import { sleep } from '../util/sleep.js';
 
 /** conda's LOCK_BYTE (chosen for mamba interop). */
@@ -73,7 +74,8 @@ export async function lockFile(path: string, options: LockOptions = {}): Promise
     const osLock = options.noLock ? null : await loadOsLock();
     for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
-      const handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+      // Never through a planted symlink or hard link: those are removed, not written through.
+      const handle = await openNoFollow(path, constants.O_RDWR | constants.O_CREAT, { replacePlanted: true });
       let locked = false;
       let releaseFallback: (() => Promise<void>) | undefined;
       try {

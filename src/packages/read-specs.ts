@@ -45,10 +45,7 @@ export async function readSpecs(inputs: readonly string[], options: ReadSpecsOpt
   for (const input of inputs) {
     if (looksLikeUrl(input)) {
       const bare = input.split('#')[0]!;
-      let name = '';
-      try {
-        name = fileNameOf(new URL(bare));
-      } catch { /* reported by packageFromUrl */ }
+      const name = fileNameOf(bare);
       if (isPackageFileName(name) || !name) {
         out.push({ format: 'url', source: 'command line', packages: [packageFromUrl(input, { file: 'command line' })], skipped: [] });
         continue;

@@ -30,7 +30,11 @@ function decodedForCheck(name: string): string {
 }
 
 /** Why this name is not a safe single file name, or undefined when it is. */
+const PLAIN_NAME = /^[A-Za-z0-9_+=,@~!-]+(?:\.[A-Za-z0-9_+=,@~!-]+)*$/;
+
 export function unsafeFileNameReason(name: string): string | undefined {
+  // The common case (numpy-2.1.0-py312h1_0.conda): no escapes, separators, controls or '..'.
+  if (name.length <= MAX_FILE_NAME_BYTES && PLAIN_NAME.test(name)) return undefined;
   if (Buffer.byteLength(name, 'utf8') > MAX_FILE_NAME_BYTES) return `longer than ${MAX_FILE_NAME_BYTES} bytes`;
   for (const [form, text] of [['', name], ['percent-encoded ', decodedForCheck(name)]] as const) {
     // eslint-disable-next-line no-control-regex
@@ -43,10 +47,10 @@ export function unsafeFileNameReason(name: string): string | undefined {
 }
 
 /** Throws a CG_SPEC_INVALID error naming the file and line when the name is unsafe. */
-export function checkCacheFileName(name: string, origin: SpecOrigin, shownUrl: string): void {
+export function checkCacheFileName(name: string, origin: SpecOrigin, shownUrl: () => string): void {
   const reason = unsafeFileNameReason(name);
   if (reason) {
-    throw specError(origin, `refusing package URL '${shownUrl}': its file name is not a safe cache file name (${reason})`,
+    throw specError(origin, `refusing package URL '${shownUrl()}': its file name is not a safe cache file name (${reason})`,
       'A package URL must end in a plain file name such as numpy-2.1.0-py312h1_0.conda; this one could write outside the package cache.');
   }
 }

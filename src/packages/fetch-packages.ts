@@ -18,7 +18,7 @@ import { toGatewayError } from '../session/map-error.js';
 import type { DebugLog } from '../session/types.js';
 import { MirrorSelector, type Candidate } from './mirrors.js';
 import { packageFromUrl } from './package-url.js';
-import { cachePath, checkCached, defaultPkgsDir, preparePkgsDir, UrlsTxt } from './pkgs-dir.js';
+import { cachePath, checkCached, defaultPkgsDir, listPkgsDir, preparePkgsDir, UrlsTxt } from './pkgs-dir.js';
 import { mergeSpecs } from './read-specs.js';
 import { runScheduled } from './scheduler.js';
 import type { FetchEvent, FetchSummaryJson, PackageResult, PackageSpec } from './types.js';
@@ -103,8 +103,9 @@ export async function fetchPackages(specs: ReadonlyArray<PackageSpec | string>, 
 
   const results = new Map<PackageSpec, PackageResult>();
   const toFetch: PackageSpec[] = [];
+  const present = await listPkgsDir(pkgsDir);
   await forEachLimited(packages, 4, async (pkg) => {
-    const hit = await checkCached(pkgsDir, pkg);
+    const hit = await checkCached(pkgsDir, pkg, present);
     if (!hit) {
       toFetch.push(pkg);
       return;

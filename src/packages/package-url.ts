@@ -54,7 +54,7 @@ export function packageFromUrl(text: string, origin: SpecOrigin, extra: { md5?: 
     throw specError(origin, `not a URL: '${maskUrl(base)}'`);
   }
   const fileName = fileNameOf(base);
-  checkCacheFileName(fileName, origin, maskUrl(base));
+  checkCacheFileName(fileName, origin, () => maskUrl(base));
   if (!isPackageFileName(fileName)) {
     throw specError(origin, `'${maskUrl(base)}' is not a conda package URL (expected a name ending in .conda or .tar.bz2)`);
   }

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, constants, lstat, mkdir } from 'node:fs/promises';
+import { access, constants, lstat, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Settings } from '../config/settings.js';
@@ -60,9 +60,22 @@ export async function preparePkgsDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * The names in the cache folder, read once, so checking 100k packages against an empty or
+ * small cache costs one readdir instead of 100k lstat calls. Undefined when unreadable.
+ */
+export async function listPkgsDir(dir: string): Promise<ReadonlySet<string> | undefined> {
+  try {
+    return new Set(await readdir(dir));
+  } catch (err) {
+    return (err as { code?: string }).code === 'ENOENT' ? new Set() : undefined;
+  }
+}
+
 /** Verified when a checksum is known; with none, an existing file is taken as is (and reported unverified). */
-export async function checkCached(dir: string, pkg: PackageSpec): Promise<{ path: string; bytes: number; unverified: boolean } | undefined> {
+export async function checkCached(dir: string, pkg: PackageSpec, present?: ReadonlySet<string>): Promise<{ path: string; bytes: number; unverified: boolean } | undefined> {
   const path = cachePath(dir, pkg.fileName);
+  if (present && !present.has(pkg.fileName)) return undefined;
   // lstat: a symlink is never a cache hit (its target could change after we verified it).
   const st = await lstat(path).catch(() => undefined);
   if (!st?.isFile()) return undefined;

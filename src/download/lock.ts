@@ -7,7 +7,7 @@
  */
 import { constants, type FileHandle, stat, unlink, writeFile } from 'node:fs/promises';
 import { LockError } from '../errors/classes.js';
-import { openNoFollow } from '../util/no-follow.js';
+import { openNoFollow, readNoFollow } from '../util/no-follow.js';
 import { sleep } from '../util/sleep.js';
 
 /** conda's LOCK_BYTE (chosen for mamba interop). */
@@ -130,8 +130,8 @@ async function lockfileFallback(path: string): Promise<() => Promise<void>> {
     await writeFile(lockPath, String(process.pid), { flag: 'wx' });
   } catch (err) {
     if ((err as { code?: string }).code !== 'EEXIST') throw err;
-    const { readFile } = await import('node:fs/promises');
-    const pid = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+    // Not through a planted symlink (to /dev/zero, say): a small regular file or nothing.
+    const pid = Number(((await readNoFollow(lockPath, 64)) ?? '').trim());
     let alive = false;
     try {
       if (pid > 0) {

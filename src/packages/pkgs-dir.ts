@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { access, constants, lstat, mkdir, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { NotWritableError, UnsafePathError } from '../errors/classes.js';
 import { appendNoFollow, readNoFollow } from '../util/no-follow.js';
 import { unsafeFileNameReason } from './cache-name.js';

@@ -5,7 +5,7 @@
 import { constants, type FileHandle, open } from 'node:fs/promises';
 import { isGatewayError } from '../errors/gateway-error.js';
 import { resolve } from 'node:path';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { maskUrl } from '../redact/safe-url.js';
 import { isExplicitText, parseExplicit } from './parse-explicit.js';
 import { isCondaLock, parseCondaLock } from './parse-conda-lock.js';

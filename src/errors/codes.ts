@@ -126,6 +126,11 @@ export const ERROR_CODES = {
     hint: 'Check the named path.',
     doc: 'Another filesystem error while writing or renaming.',
   },
+  CG_UNSAFE_PATH: {
+    family: 'filesystem', exitCode: 6,
+    hint: 'A file name from a lock file or server would leave the folder it belongs in, or a symlink or special file sits where we write; nothing was written there.',
+    doc: 'A write was refused: its path escapes the package cache, goes through a symlink we did not create, or names a device, fifo or directory.',
+  },
   CG_LOCKED: {
     family: 'filesystem', exitCode: 6,
     hint: 'Another process is writing this file; wait for it or remove a stale lock.',

@@ -86,8 +86,8 @@ export interface RawEntry {
 export async function rawTar(entries: RawEntry[]): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const ended = new Promise((resolve) => pack.on('end', resolve));
+  pack.on('data', (c: unknown) => chunks.push(c as Buffer));
+  const ended = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   for (const e of entries) {
     const data = e.data === undefined ? undefined : Buffer.from(e.data);
     await new Promise<void>((resolve, reject) => {
@@ -95,7 +95,7 @@ export async function rawTar(entries: RawEntry[]): Promise<Buffer> {
         name: e.name, type: e.type ?? 'file', mode: e.mode ?? (e.type === 'directory' ? 0o755 : 0o644),
         ...(e.linkname !== undefined ? { linkname: e.linkname } : {}), ...(e.pax ? { pax: e.pax } : {}),
         ...(e.type === 'character-device' || e.type === 'block-device' ? { devmajor: 1, devminor: 3 } : {}),
-      }, data ?? (e.type === undefined || e.type === 'file' ? Buffer.alloc(0) : undefined), (err) => (err ? reject(err) : resolve()));
+      }, (data ?? (e.type === undefined || e.type === 'file' ? Buffer.alloc(0) : '')) as Buffer, (err) => (err ? reject(err) : resolve()));
     });
   }
   pack.finalize();
@@ -153,7 +153,7 @@ export function storedZip(members: Array<{ name: string; data: Buffer }>): Buffe
 /** A `.conda` from two raw tars (info and pkg), as conda-package-handling lays it out. */
 export function condaFromTars(stem: string, info: Buffer, pkg: Buffer,
   opts: { omit?: 'info' | 'pkg'; duplicate?: boolean } = {}): Buffer {
-  const members = [{ name: 'metadata.json', data: Buffer.from('{"conda_pkg_format_version": 2}') }];
+  const members: Array<{ name: string; data: Buffer }> = [{ name: 'metadata.json', data: Buffer.from('{"conda_pkg_format_version": 2}') }];
   if (opts.omit !== 'pkg') members.push({ name: `pkg-${stem}.tar.zst`, data: zstd(pkg) });
   if (opts.omit !== 'info') members.push({ name: `info-${stem}.tar.zst`, data: zstd(info) });
   if (opts.duplicate) members.push({ name: `pkg-${stem}.tar.zst`, data: zstd(pkg) });

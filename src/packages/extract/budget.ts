@@ -1,41 +1,50 @@
 /**
- * How many decompressed bytes a package may produce. An archive declares its size in
- * info/paths.json (size_in_bytes of every file); once that is read, the budget is the
- * declared size plus tar overhead. Until then (and for packages without sizes) a ratio
- * of the archive size caps it. A bomb fails as soon as it crosses the line.
+ * How many bytes a package may produce. An archive declares its size in info/paths.json
+ * (size_in_bytes of every file); once that is read, the file bytes written may not go
+ * beyond it (plus slack for info/ files). Before that, and for packages without sizes,
+ * the decompressed stream is capped at a ratio of the archive size. A bomb fails as soon
+ * as it crosses either line.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 
-/** Decompressed bytes allowed per archive byte before paths.json is known. */
+/** Decompressed bytes allowed per archive byte, whatever paths.json says. */
 export const FALLBACK_RATIO = 500;
-/** Slack on top of the declared size: info/ files, tar headers, padding. */
+/** Slack on top of the declared size: info/ files are not listed in paths.json. */
 export const DECLARED_SLACK_BYTES = 16 * 1024 * 1024;
-/** Tar header, long-name and pax records, padding: per entry. */
-const PER_ENTRY_OVERHEAD = 3 * 512;
 
 export class ByteBudget {
-  used = 0;
-  limit: number;
+  /** Decompressed tar bytes seen by the meters. */
+  produced = 0;
+  readonly producedLimit: number;
+  /** File bytes written to disk. */
+  written = 0;
+  writtenLimit = Infinity;
   declared: number | undefined;
   readonly #slack: number;
 
   constructor(archiveBytes: number, slack: number = DECLARED_SLACK_BYTES) {
     this.#slack = slack;
-    this.limit = archiveBytes * FALLBACK_RATIO + 64 * 1024 * 1024;
+    this.producedLimit = archiveBytes * FALLBACK_RATIO + 64 * 1024 * 1024;
   }
 
-  /** paths.json was read: from now on, at most what it declares (never more than before). */
-  declare(totalFileBytes: number, entries: number): void {
+  /** paths.json was read: from now on, file bytes at most what it declares, plus slack. */
+  declare(totalFileBytes: number): void {
     this.declared = totalFileBytes;
-    this.limit = Math.min(this.limit, this.used + totalFileBytes + entries * PER_ENTRY_OVERHEAD + this.#slack);
+    this.writtenLimit = this.written + totalFileBytes + this.#slack;
   }
 
-  /** A pass-through that fails with `onExceeded()` once the budget is spent. */
+  /** Count file bytes about to be written; false when that would pass the declared size. */
+  write(n: number): boolean {
+    this.written += n;
+    return this.written <= this.writtenLimit;
+  }
+
+  /** A pass-through over decompressed bytes that fails with `onExceeded()` past the ratio cap. */
   meter(onExceeded: (used: number, limit: number) => Error): Transform {
     return new Transform({
       transform: (chunk: Buffer, _enc, done: TransformCallback) => {
-        this.used += chunk.length;
-        if (this.used > this.limit) return done(onExceeded(this.used, this.limit));
+        this.produced += chunk.length;
+        if (this.produced > this.producedLimit) return done(onExceeded(this.produced, this.producedLimit));
         done(null, chunk);
       },
     });
@@ -43,19 +52,16 @@ export class ByteBudget {
 }
 
 /** The declared total of a paths.json text, or undefined when it declares no sizes. */
-export function declaredSize(pathsJson: string): { bytes: number; entries: number } | undefined {
+export function declaredSize(pathsJson: string): number | undefined {
   try {
-    const parsed = JSON.parse(pathsJson) as { paths?: Array<{ size_in_bytes?: unknown }> };
+    const parsed = JSON.parse(pathsJson) as { paths?: Array<{ size_in_bytes?: unknown; path_type?: unknown }> };
     if (!Array.isArray(parsed.paths)) return undefined;
     let bytes = 0;
     for (const p of parsed.paths) {
-      if (typeof p?.size_in_bytes !== 'number') {
-        if ((p as { path_type?: string })?.path_type === 'hardlink') return undefined;
-        continue;
-      }
-      bytes += Math.max(0, p.size_in_bytes);
+      if (typeof p?.size_in_bytes === 'number') bytes += Math.max(0, p.size_in_bytes);
+      else if (p?.path_type === 'hardlink') return undefined;
     }
-    return { bytes, entries: parsed.paths.length };
+    return bytes;
   } catch {
     return undefined;
   }

@@ -75,10 +75,11 @@ async function extractInto(root: string, tarball: string, fileName: string, arch
   const budget = new ByteBudget(archiveBytes, opts.declaredSlackBytes);
   const writer = new TarWriter(root, {
     packageName: fileName,
+    budget,
     capture: {
       'info/paths.json': (text) => {
         const declared = declaredSize(text);
-        if (declared) budget.declare(declared.bytes, declared.entries);
+        if (declared !== undefined) budget.declare(declared);
       },
     },
   });

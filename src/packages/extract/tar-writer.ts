@@ -14,6 +14,7 @@ import type { Header as Headers } from 'tar-stream';
 /** An entry's data: a readable stream of its bytes. */
 type EntryData = AsyncIterable<Buffer> & { resume(): unknown };
 import { PackageArchiveError } from '../../errors/classes.js';
+import type { ByteBudget } from './budget.js';
 import { checkEntryName, checkHardlinkTarget, checkSymlinkTarget, safeMode } from './entry-path.js';
 
 type Kind = 'dir' | 'file' | 'symlink';
@@ -34,6 +35,8 @@ export interface TarWriterOptions {
   packageName: string;
   /** Called with the text of these entries once written (e.g. info/paths.json). */
   capture?: Record<string, (text: string) => void>;
+  /** Counts file bytes; a write past the declared size stops the extraction. */
+  budget?: ByteBudget;
 }
 
 export class TarWriter {
@@ -183,6 +186,9 @@ export class TarWriter {
     let size = 0;
     try {
       for await (const chunk of data) {
+        if (this.#opts.budget && !this.#opts.budget.write(chunk.length)) {
+          throw this.#corrupt(path, `the package writes more than info/paths.json declares (${this.#opts.budget.declared} bytes)`);
+        }
         await handle.write(chunk);
         size += chunk.length;
         if (capture && size <= CAPTURE_LIMIT) kept.push(chunk);

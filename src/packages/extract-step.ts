@@ -29,7 +29,8 @@ export interface ExtractContext {
   slot: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
-export type ExtractOutcome = { ok: true; path: string } | { ok: false; error: GatewayError };
+/** `reused`: another process extracted it while we waited for the lock. */
+export type ExtractOutcome = { ok: true; path: string; reused: boolean } | { ok: false; error: GatewayError };
 
 /** The URL conda will see for this package: credentials only when the user asked to keep them. */
 export function recordedUrl(url: string, keepCredentials: boolean): string {
@@ -45,11 +46,11 @@ export function extractStep(ctx: ExtractContext, pkg: PackageSpec, known?: { md5
       const done = await extractPackage({
         pkgsDir: ctx.pkgsDir, pkg, recordUrl: recordedUrl(pkg.url, ctx.keepCredentials), known, noLock: ctx.noLock, signal: ctx.signal,
       });
-      ctx.emit({
+      if (!done.reused) ctx.emit({
         type: 'extracted', url: masked, fileName: pkg.fileName, path: done.path, files: done.files, bytes: done.bytes,
         elapsedMs: Math.round(done.elapsedMs),
       });
-      return { ok: true, path: done.path };
+      return { ok: true, path: done.path, reused: done.reused };
     } catch (err) {
       if (err instanceof PackageArchiveError) await rm(join(ctx.pkgsDir, pkg.fileName), { force: true }).catch(() => undefined);
       return { ok: false, error: toGatewayError(err, { url: pkg.url, path: join(ctx.pkgsDir, pkg.fileName) }) };

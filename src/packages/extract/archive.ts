@@ -9,6 +9,7 @@ import type { Readable, Transform } from 'node:stream';
 import type { Entry, ZipFile } from 'yauzl';
 import { PackageArchiveError } from '../../errors/classes.js';
 import { FALLBACK_RATIO, type ByteBudget } from './budget.js';
+import { hasTool, toolDecoder } from './tool-decoder.js';
 import { zstdDecompressor } from './zstd.js';
 
 export type PackageFormat = 'conda' | 'tar.bz2';
@@ -33,6 +34,14 @@ const loadBunzip = (): Promise<Bunzip> =>
 export interface ArchiveContext {
   packageName: string;
   budget: ByteBudget;
+  /** Decode with the zstd/bzip2 programs when installed. @default true */
+  nativeTools?: boolean;
+}
+
+/** bzip2: the program when installed, else unbzip2-stream (pure JS). */
+async function bzip2Decompressor(ctx: ArchiveContext): Promise<NodeJS.ReadWriteStream> {
+  if (ctx.nativeTools !== false && await hasTool('bzip2')) return toolDecoder('bzip2');
+  return (await loadBunzip())();
 }
 
 function corrupt(ctx: ArchiveContext, message: string, entry?: string, cause?: unknown): PackageArchiveError {
@@ -46,12 +55,19 @@ function metered(ctx: ArchiveContext, entry: string): Transform {
     `it decompresses to over ${limit} bytes (${FALLBACK_RATIO}x its size; read ${used})`, entry));
 }
 
-/** Chain streams, forwarding any error to the end so one consumer sees it. */
+/**
+ * Chain streams, forwarding any error to the end so one consumer sees it; when the end
+ * closes (done, failed or abandoned), everything before it is destroyed too, so no
+ * decoder process or file handle outlives the extraction.
+ */
 function chain(first: Readable, ...rest: Array<NodeJS.ReadWriteStream | Transform>): Readable {
+  const all = [first, ...rest] as unknown as Readable[];
+  const last = all.at(-1)!;
+  for (const s of all.slice(0, -1)) s.on('error', (err: Error) => last.destroy(err));
+  last.on('close', () => {
+    for (const s of all.slice(0, -1)) if (!s.destroyed) s.destroy();
+  });
   let out: NodeJS.ReadableStream = first;
-  const all: Array<{ on: Readable['on'] }> = [first, ...rest] as never;
-  const last = rest.at(-1) as unknown as Readable;
-  for (const s of all) s.on('error', (err: Error) => { if (s !== last) last.destroy(err); });
   for (const s of rest) out = out.pipe(s);
   return last;
 }
@@ -63,7 +79,7 @@ function chain(first: Readable, ...rest: Array<NodeJS.ReadWriteStream | Transfor
 export async function forEachTar(path: string, fileName: string, ctx: ArchiveContext,
   consume: (tar: Readable, component: string) => Promise<void>): Promise<void> {
   if (formatOf(fileName) === 'tar.bz2') {
-    const bunzip = (await loadBunzip())();
+    const bunzip = await bzip2Decompressor(ctx);
     // Small reads: the bzip2 decoder turns each read into blocks at once, whatever the reader's pace.
     const tar = chain(createReadStream(path, { highWaterMark: 64 * 1024 }), bunzip, metered(ctx, fileName));
     await consume(wrapErrors(ctx, tar, fileName, 'bzip2'), fileName);
@@ -80,7 +96,7 @@ export async function forEachTar(path: string, fileName: string, ctx: ArchiveCon
     const { info, pkg } = await components(zip, stemOf(fileName), ctx);
     for (const entry of [info, pkg]) {
       const raw = await zip.openReadStreamPromise(entry);
-      const tar = chain(raw, await zstdDecompressor(), metered(ctx, entry.fileName));
+      const tar = chain(raw, await zstdDecompressor({ nativeTools: ctx.nativeTools }), metered(ctx, entry.fileName));
       await consume(wrapErrors(ctx, tar, entry.fileName, 'zstd'), entry.fileName);
     }
   } finally {

@@ -27,6 +27,8 @@ export interface ExtractPackageOptions {
   known?: { md5?: string; sha256?: string };
   noLock?: boolean;
   signal?: AbortSignal;
+  /** Decode with the zstd/bzip2 programs when installed (faster); false: the JS decoders only. @default true */
+  nativeTools?: boolean;
   /** Slack over the size info/paths.json declares (tests make it small). */
   declaredSlackBytes?: number;
 }
@@ -85,7 +87,7 @@ async function extractInto(root: string, tarball: string, fileName: string, arch
   });
   const { mkdir } = await import('node:fs/promises');
   await mkdir(root);
-  await forEachTar(tarball, fileName, { packageName: fileName, budget }, async (tar) => {
+  await forEachTar(tarball, fileName, { packageName: fileName, budget, nativeTools: opts.nativeTools }, async (tar) => {
     opts.signal?.throwIfAborted();
     await writer.extract(tar);
   });

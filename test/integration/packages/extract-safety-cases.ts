@@ -1,5 +1,5 @@
 /**
- * Hostile package archives: each is refused with a typed error naming the package and the
+ * Hostile package archives (cases shared by the native- and JS-decoder test files): each is refused with a typed error naming the package and the
  * entry, and the disk is checked afterwards: nothing outside the package folder, no
  * folder under the final name, no temp folder or lock file left.
  */
@@ -45,7 +45,7 @@ async function place(l: Layout, ext: '.conda' | '.tar.bz2', pkgEntries: RawEntry
 }
 
 async function refused(l: Layout, fileName: string, code: 'CG_PACKAGE_UNSAFE' | 'CG_PACKAGE_CORRUPT', entry: RegExp | undefined,
-  extra: { declaredSlackBytes?: number } = {}): Promise<void> {
+  extra: { declaredSlackBytes?: number; nativeTools?: boolean } = {}): Promise<void> {
   const url = `https://conda.example/chan/noarch/${fileName}`;
   const err = await extractPackage({ pkgsDir: l.pkgs, pkg: { url, fileName }, recordUrl: url, ...extra }).then(
     () => assert.fail(`${fileName} was extracted`), (e: unknown) => e);
@@ -90,19 +90,33 @@ const CASES: Array<{ what: string; entries: RawEntry[]; code: 'CG_PACKAGE_UNSAFE
   { what: 'a NUL in a name (pax path)', entries: [{ name: 'ok', data: 'x', pax: { path: 'evil\u0000.txt' } }], code: 'CG_PACKAGE_UNSAFE', entry: /evil\\u0000\.txt/ },
 ];
 
+/** The refusal cases for one decoder: the zstd/bzip2 programs (default when installed) or the JS libraries. */
+export function defineSafetyTests(nativeTools: boolean): void {
 for (const ext of ['.conda', '.tar.bz2'] as const) {
+  const decoder = nativeTools ? 'native decoder' : 'JS decoder';
   for (const c of CASES) {
-    test(`${ext} with ${c.what} is refused, nothing written outside, no folder left`, async (t) => {
+    test(`${ext} (${decoder}) with ${c.what} is refused, nothing written outside, no folder left`, async (t) => {
       if (!toolsOk()) return t.skip(TOOLS_MISSING);
       const l = await layout(t);
-      await refused(l, await place(l, ext, c.entries), c.code, c.entry);
+      await refused(l, await place(l, ext, c.entries), c.code, c.entry, { nativeTools });
     });
   }
 
-  test(`${ext} that decompresses far beyond what info/paths.json declares is stopped early`, async (t) => {
+  test(`${ext} (${decoder}) with corrupt compressed data is refused as corrupt`, async (t) => {
     if (!toolsOk()) return t.skip(TOOLS_MISSING);
     const l = await layout(t);
-    const zeros = Buffer.alloc(48 * 1024 * 1024);
+    const fileName = await place(l, ext, [{ name: 'a', data: Buffer.alloc(300_000, 1) }]);
+    const body = await readFile(join(l.pkgs, fileName));
+    // Flip bytes in the middle of the compressed stream (inside the inner tarball for .conda).
+    for (let i = Math.floor(body.length / 2); i < Math.floor(body.length / 2) + 64; i++) body[i] = body[i]! ^ 0x5a;
+    await writeFile(join(l.pkgs, fileName), body);
+    await refused(l, fileName, 'CG_PACKAGE_CORRUPT', undefined, { nativeTools });
+  });
+
+  test(`${ext} (${decoder}) that decompresses far beyond what info/paths.json declares is stopped early`, async (t) => {
+    if (!toolsOk()) return t.skip(TOOLS_MISSING);
+    const l = await layout(t);
+    const zeros = Buffer.alloc(24 * 1024 * 1024);
     const paths = JSON.stringify({ paths: [{ _path: 'big', path_type: 'hardlink', size_in_bytes: 10 }], paths_version: 1 });
     const info = [...infoEntries(INDEX, paths)];
     const fileName = `${STEM}${ext}`;
@@ -111,9 +125,12 @@ for (const ext of ['.conda', '.tar.bz2'] as const) {
       : bzip2(await rawTar([...info, { name: 'big', data: zeros }]));
     assert.ok(body.length < 200_000, 'a small archive');
     await writeFile(join(l.pkgs, fileName), body);
-    await refused(l, fileName, 'CG_PACKAGE_CORRUPT', undefined, { declaredSlackBytes: 1024 * 1024 });
+    await refused(l, fileName, 'CG_PACKAGE_CORRUPT', undefined, { declaredSlackBytes: 1024 * 1024, nativeTools });
   });
 }
+}
+
+export function defineFormatTests(): void {
 
 test('.conda without its pkg tarball, or its info tarball, is refused naming the missing member', async (t) => {
   if (!toolsOk()) return t.skip(TOOLS_MISSING);
@@ -149,3 +166,4 @@ test('modes are kept (exec bits) and setuid, setgid and sticky bits dropped', as
     assert.ok(existsSync(join(done.path, 'info', 'repodata_record.json')));
   }
 });
+}

@@ -21,7 +21,7 @@ import { sleep as defaultSleep } from '../util/sleep.js';
 import { Hashes, hashPrefix, normalizeExpected, type Expected } from './checksums.js';
 import { fetchInto } from './fetch-into.js';
 import { emitProgress, hasChecksum, RestartFromZero, type Job } from './job.js';
-import { lockFile, type LockedFile } from './lock.js';
+import { lockFile, type LockedFile } from '../core/file-lock.js';
 import type { DownloadOptions, DownloadResult } from './types.js';
 
 export type { DownloadOptions, DownloadProgress, DownloadResult } from './types.js';

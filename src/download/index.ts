@@ -5,4 +5,4 @@ export { downloadText } from './download-text.js';
 export type { DownloadTextOptions } from './download-text.js';
 export { normalizeChecksum, normalizeSize, normalizeExpected } from './checksums.js';
 export { parseContentRange, rangeValidator } from './content-range.js';
-export { lockFile, LOCK_BYTE } from './lock.js';
+export { lockFile, LOCK_BYTE } from '../core/file-lock.js';

@@ -6,11 +6,11 @@
  */
 import { setMaxListeners } from 'node:events';
 import { resolve } from 'node:path';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { defaultSettings } from '../config/load-settings.js';
 import { maskUrl } from '../redact/safe-url.js';
 import { createSession } from '../session/create-session.js';
-import type { DebugLog } from '../session/types.js';
+import type { DebugLog } from '../core/types.js';
 import { failed, fetchOne, type Fetched } from './fetch-one.js';
 import { hostOf, result, type Run, type RunState } from './fetch-run.js';
 import { MirrorSelector } from './mirrors.js';

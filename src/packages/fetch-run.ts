@@ -1,6 +1,6 @@
 /** The state one fetchPackages() run shares between its steps, and the per-package result shape. */
 import { join } from 'node:path';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import type { GatewayError } from '../errors/gateway-error.js';
 import { maskUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { SafeUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';
 import { toGatewayError } from '../session/map-error.js';

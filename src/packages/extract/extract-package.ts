@@ -9,7 +9,7 @@ import { constants, createReadStream } from 'node:fs';
 import { mkdtemp, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { lockFile } from '../../download/lock.js';
+import { lockFile } from '../../core/file-lock.js';
 import { PackageArchiveError } from '../../errors/classes.js';
 import type { PackageSpec } from '../types.js';
 import { forEachTar, stemOf } from './archive.js';

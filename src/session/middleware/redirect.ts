@@ -5,8 +5,8 @@
 import { RedirectError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';
 import { withRequest } from '../pipeline.js';
-import { setResponseInfo } from '../response-info.js';
-import type { Middleware } from '../types.js';
+import { setResponseInfo } from '../../core/response-info.js';
+import type { Middleware } from '../../core/types.js';
 
 export const MAX_REDIRECTS = 30;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);

@@ -26,7 +26,7 @@ import { decodeZstd, ZstdDecodeError } from '../../../src/repodata/zst.js';
 import { parseProxyUrl, selectProxyWithSource } from '../../../src/session/proxy.js';
 import { createAnacondaTokenSource } from '../../../src/auth/anaconda-tokens.js';
 import { selectAuthHandlerName } from '../../../src/auth/select-handler.js';
-import { assertPlainPathUrl } from '../../../src/adapters/url-path.js';
+import { assertPlainPathUrl } from '../../../src/core/url-path.js';
 import { localPathOf } from '../../../src/adapters/localfs/index.js';
 import { ftpTarget } from '../../../src/adapters/ftp/index.js';
 import { s3Target } from '../../../src/adapters/s3/index.js';

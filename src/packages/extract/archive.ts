@@ -9,6 +9,7 @@ import type { Readable, Transform } from 'node:stream';
 import type { Entry, ZipFile } from 'yauzl';
 import { PackageArchiveError } from '../../errors/classes.js';
 import { FALLBACK_RATIO, type ByteBudget } from './budget.js';
+import { stemOf } from './cache-state.js';
 import { hasTool, toolDecoder } from './tool-decoder.js';
 import { zstdDecompressor } from './zstd.js';
 
@@ -18,9 +19,6 @@ export function formatOf(fileName: string): PackageFormat {
   return fileName.endsWith('.conda') ? 'conda' : 'tar.bz2';
 }
 
-export function stemOf(fileName: string): string {
-  return fileName.endsWith('.conda') ? fileName.slice(0, -'.conda'.length) : fileName.replace(/\.tar\.bz2$/, '');
-}
 
 type Yauzl = typeof import('yauzl');
 let yauzlModule: Promise<Yauzl> | undefined;

@@ -6,7 +6,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PackageSpec } from '../types.js';
-import { stemOf } from './archive.js';
 
 export interface ExtractedHit {
   /** The extracted folder. */
@@ -15,6 +14,11 @@ export interface ExtractedHit {
   bytes: number;
   /** No checksum to compare: taken on the file name alone. */
   unverified: boolean;
+}
+
+/** The extracted folder's name: the file name without `.conda` / `.tar.bz2`. */
+export function stemOf(fileName: string): string {
+  return fileName.endsWith('.conda') ? fileName.slice(0, -'.conda'.length) : fileName.replace(/\.tar\.bz2$/, '');
 }
 
 export function extractedDirOf(pkgsDir: string, fileName: string): string {

@@ -12,9 +12,9 @@ import { pipeline } from 'node:stream/promises';
 import { lockFile } from '../../core/file-lock.js';
 import { PackageArchiveError } from '../../errors/classes.js';
 import type { PackageSpec } from '../types.js';
-import { forEachTar, stemOf } from './archive.js';
+import { forEachTar } from './archive.js';
 import { ByteBudget, declaredSize } from './budget.js';
-import { checkExtracted, extractedDirOf } from './cache-state.js';
+import { checkExtracted, extractedDirOf, stemOf } from './cache-state.js';
 import { buildRepodataRecord, serializeRecord } from './repodata-record.js';
 import { TarWriter } from './tar-writer.js';
 

@@ -158,3 +158,13 @@ export class CacheError extends GatewayError {
     super(message, options as GatewayErrorOptions);
   }
 }
+
+/** A package archive that cannot or must not be extracted; names the package and the entry. */
+export class PackageArchiveError extends GatewayError {
+  constructor(message: string, options: Opts<'CG_PACKAGE_UNSAFE' | 'CG_PACKAGE_CORRUPT'> & {
+    code: 'CG_PACKAGE_UNSAFE' | 'CG_PACKAGE_CORRUPT'; package: string; entry?: string;
+  }) {
+    const { package: pkg, entry, ...rest } = options;
+    super(message, { ...rest, details: { package: pkg, ...(entry !== undefined ? { entry } : {}), ...rest.details } } as GatewayErrorOptions);
+  }
+}

@@ -146,6 +146,16 @@ export const ERROR_CODES = {
     hint: 'Run once online to fill the cache.',
     doc: 'The cache holds nothing for this request and the network may not be used.',
   },
+  CG_PACKAGE_UNSAFE: {
+    family: 'integrity', exitCode: 5,
+    hint: 'The package archive tries to write outside its folder or holds a device file; do not install it, and tell the channel owner.',
+    doc: 'A package archive entry was refused: absolute path, .., a link out of the package, a device or fifo, NUL or \\ in a name.',
+  },
+  CG_PACKAGE_CORRUPT: {
+    family: 'integrity', exitCode: 5,
+    hint: 'The package archive is malformed; fetch it again, or tell the channel owner if it persists.',
+    doc: 'A package archive cannot be extracted: bad zip/tar/zstd/bzip2 data, a missing inner tarball, duplicate names, or far more data than declared.',
+  },
   CG_REPODATA_INVALID: {
     family: 'cache', exitCode: 7,
     hint: 'The channel index is malformed; contact the channel owner.',

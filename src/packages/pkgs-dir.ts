@@ -116,8 +116,9 @@ export class UrlsTxt {
     this.#path = cachePath(dir, URLS_TXT);
   }
 
-  async add(url: string): Promise<void> {
-    const line = urlForCache(url);
+  /** `keepCredentials`: the URL as given (no fragment), tokens and passwords included, as conda writes it. */
+  async add(url: string, options: { keepCredentials?: boolean } = {}): Promise<void> {
+    const line = options.keepCredentials ? url.replace(/#.*$/s, '') : urlForCache(url);
     this.#known ??= readNoFollow(this.#path, MAX_URLS_TXT_BYTES).then((t) => new Set((t ?? '').split(/\r?\n/)));
     const known = await this.#known;
     if (known.has(line)) return;

@@ -39,7 +39,7 @@ test('conda-lock.yml: `hash: *h` carries the anchored hash, so a tampered body f
   const parsed = await parseSpecText(condaLock(server.url, sha256(GOOD)), 'conda-lock.yml', { platforms: ['linux-64'] });
   assert.deepEqual(parsed.packages.map((p) => p.sha256), [sha256(GOOD), sha256(GOOD)]);
   const pkgs = await tempDir(t);
-  const summary = await fetchPackages(parsed.packages, { pkgsDir: pkgs, settings: loadSettings({ layers: [] }) });
+  const summary = await fetchPackages(parsed.packages, { pkgsDir: pkgs, settings: loadSettings({ layers: [] }), extract: false });
   assert.equal(summary.fetched, 1);
   assert.equal(summary.unverified, 0, 'nothing accepted as unverified');
   assert.equal(summary.failures[0]?.error.code, 'CG_CHECKSUM_MISMATCH');

@@ -38,7 +38,7 @@ async function stage(t: import('node:test').TestContext): Promise<Stage> {
 
 async function fetchOne(s: Stage): Promise<Awaited<ReturnType<typeof fetchPackages>>> {
   return fetchPackages([{ url: s.url, fileName: NAME, sha256: sha256(BODY), size: BODY.length }], {
-    pkgsDir: s.pkgs, settings: loadSettings({ layers: [] }),
+    pkgsDir: s.pkgs, settings: loadSettings({ layers: [] }), extract: false, // the bytes are not a real archive
   });
 }
 

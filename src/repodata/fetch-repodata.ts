@@ -88,7 +88,7 @@ class FullFetch {
     this.cleanUrl = credentialFreeUrl(this.url);
     this.safe = new SafeUrl(this.url);
     this.cacheDir = opts.cacheDir ?? defaultCacheDir(settings);
-    this.paths = cachePaths(this.cacheDir, this.cleanUrl);
+    this.paths = cachePaths(this.cacheDir, this.url);
     this.log = opts.log ?? (() => undefined);
     this.cache = new RepodataCache(this.paths, { noLock: settings.noLock, signal: opts.signal, lockTimeoutMs: opts.lockTimeoutMs, log: this.log });
     this.isFile = this.url.startsWith('file:');

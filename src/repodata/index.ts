@@ -3,7 +3,7 @@ export { fetchRepodata, parseRepodata } from './fetch-repodata.js';
 export { decide } from './freshness.js';
 export type { CacheDecision, DecideInput } from './freshness.js';
 export { fetchShardedSubset, fetchShardIndex, SHARD_INDEX_FN } from './sharded.js';
-export { cacheKey, cachePaths, credentialFreeUrl, defaultCacheDir, subdirUrl } from './cache-key.js';
+export { cacheKey, cachePaths, credentialFreeUrl, defaultCacheDir, keyedUrl, subdirUrl } from './cache-key.js';
 export type { CachePaths } from './cache-key.js';
 export {
   parseState, serializeState, emptyState, hasFormat, setHasFormat, shouldCheckFormat, CHECK_ALTERNATE_FORMAT_INTERVAL_MS,

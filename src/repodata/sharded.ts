@@ -62,7 +62,7 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
   const indexUrl = `${url}/${SHARD_INDEX_FN}`;
   const cleanUrl = credentialFreeUrl(url);
   const cacheDir = opts.cacheDir ?? defaultCacheDir(settings);
-  const paths = cachePaths(cacheDir, cleanUrl, SHARD_INDEX_FN);
+  const paths = cachePaths(cacheDir, url, SHARD_INDEX_FN);
   const log = opts.log ?? (() => undefined);
   const cache = new RepodataCache(paths, { noLock: settings.noLock, signal: opts.signal, lockTimeoutMs: opts.lockTimeoutMs, log });
   const isFile = url.startsWith('file:');

@@ -75,7 +75,8 @@ export const registerRepodata: RegisterCommand = (program, env) => {
               o.result = { ...o.result!, repodata: cut[i]! };
             });
           }
-          return outcomes.filter((o) => subdirs.includes(o.subdir));
+          // A closure is printed whole: noarch records it needed are part of it even when only a platform subdir was asked for.
+          return packages.length > 0 ? outcomes : outcomes.filter((o) => subdirs.includes(o.subdir));
         };
         const outcomes = (await Promise.all(urls.map(perChannel))).flat().map((o) => ({ ...o, channel: maskUrl(o.channel) }));
         report(io, global, outcomes, packages.length > 0, render, env.setExitCode);

@@ -21,8 +21,8 @@ function decoderFor(encoding: string | null): (() => NodeJS.ReadWriteStream) | u
   }
 }
 
-/** What to do about a 407, naming where the proxy was configured (never its credentials). */
-function proxyAuthHint(route: { proxy?: string; proxySource?: string }): string {
+/** What to do about a 407 (or a CONNECT's 401/403), naming where the proxy was configured (never its credentials). */
+function proxyAuthHint(route: { proxy?: string; proxySource?: string }, status = 407): string {
   const where = route.proxySource ?? 'the proxy settings';
   let hasCredentials = false;
   try {
@@ -30,8 +30,8 @@ function proxyAuthHint(route: { proxy?: string; proxySource?: string }): string 
     hasCredentials = Boolean(uri.username || uri.password);
   } catch { /* parsed before use; treat as without credentials */ }
   return hasCredentials
-    ? `The proxy refused the credentials in the proxy URL from ${where} (407): check the user and password, percent-encoded.`
-    : `The proxy asked for credentials (407): put user:password (percent-encoded) in the proxy URL set in ${where}.`;
+    ? `The proxy refused the credentials in the proxy URL from ${where} (${status}): check the user and password, percent-encoded.`
+    : `The proxy asked for credentials (${status}): put user:password (percent-encoded) in the proxy URL set in ${where}.`;
 }
 
 export function createHttpAdapter(deps: AdapterDeps): Adapter {
@@ -51,8 +51,10 @@ export function createHttpAdapter(deps: AdapterDeps): Adapter {
       } catch (err) {
         // A proxy that cannot be reached or refuses us is a proxy problem, not the channel's.
         if (route.proxy && (fromSystemError(err) === 'CG_PROXY' || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(String((err as { code?: string }).code)))) {
-          // undici reports a 407 to CONNECT as an error: it reads as the forward request's 407.
-          const hint = /\(407\)/.test(err instanceof Error ? err.message : '') ? proxyAuthHint(route)
+          // undici reports a 407 to CONNECT as an error: it reads as the forward request's 407. Some
+          // proxies (tinyproxy) answer a CONNECT with bad credentials 401 or 403: the same refusal.
+          const refused = /\((40[137])\)/.exec(err instanceof Error ? err.message : '');
+          const hint = refused ? proxyAuthHint(route, Number(refused[1]))
             : `Check the proxy set in ${route.proxySource ?? 'the proxy settings'}: is it running and reachable from here?`;
           throw new ProxyError(undefined, { cause: err, url: req.url, hint });
         }

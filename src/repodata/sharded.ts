@@ -2,7 +2,8 @@
  * Sharded repodata (CEP-16) fetching: the shard index through the same HTTP cache as
  * repodata.json (`<key>.msgpack.zst` + `<key>.info.json`, key from `<subdir>/repodata_shards.msgpack.zst`),
  * shards by sha256 under `<cache>/shards/` (immutable: never revalidated), and the dependency
- * closure of the wanted names over the platform subdir and noarch, with bounded concurrency.
+ * closure of the wanted names over the platform subdir and noarch, one level at a time with all
+ * of a level's shards requested at once.
  * Returns null when the full repodata must be used instead.
  */
 import { createHash } from 'node:crypto';
@@ -130,26 +131,14 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
 }
 
 /**
- * Run `fn` over `items` with at most `limit` at once. After a failure no new item starts,
- * and the first error is thrown only once the running ones have settled (no write outlives the call).
+ * Run `fn` over every item at once. The first error is thrown only once all have settled
+ * (no write outlives the call).
  */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (next < items.length && !failure) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-  return out;
+async function settleAll<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const settled = await Promise.allSettled(items.map(fn));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<R>).value);
 }
 
 /** One shard by hash: from `<cache>/shards/<hex>.msgpack.zst` when present and intact, else downloaded and checked. */
@@ -223,7 +212,6 @@ export async function fetchShardedSubset(channelUrl: string, subdirs: readonly s
     if (indexes.some((i) => i === null)) return null;
     const loadedIndexes = indexes as LoadedIndex[];
     await mkdir(shardDir, { recursive: true });
-    const limit = Math.max(1, settings.repodataThreads || settings.defaultThreads || 8);
     const shardsBySubdir = new Map<string, Shard[]>(loadedIndexes.map((i) => [i.subdir, []]));
     const pending = new Map<string, Promise<{ shard: Shard; downloaded: boolean }>>();
     const visited = new Set<string>();
@@ -236,7 +224,9 @@ export async function fetchShardedSubset(channelUrl: string, subdirs: readonly s
         const hex = idx.index.shards.get(name);
         return hex ? [{ idx, hex }] : [];
       }));
-      const results = await mapLimit(jobs, limit, async ({ idx, hex }) => {
+      // A level's shards are requested all at once: with HTTP/2 they share one connection, and
+      // latency is paid once per level instead of once per small batch.
+      const results = await settleAll(jobs, async ({ idx, hex }) => {
         const url = shardUrl(idx.indexUrl, idx.index.info, hex);
         let job = pending.get(url);
         if (!job) {

@@ -150,7 +150,10 @@ export function closureOf(indexes: readonly Repodata[], packages: readonly strin
       for (const [fn, rec] of Object.entries(repodata[group] ?? {})) {
         if (typeof rec?.name !== 'string') continue;
         const name = rec.name.toLowerCase();
-        byName.set(name, [...(byName.get(name) ?? []), { index, group, fn, rec }]);
+        // Appended in place: copying the list per record made 80k records of one name quadratic.
+        let list = byName.get(name);
+        if (!list) byName.set(name, (list = []));
+        list.push({ index, group, fn, rec });
       }
     }
   });

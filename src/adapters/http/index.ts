@@ -4,7 +4,7 @@
  * (gzip, deflate, br) unless the caller asked for `identity`.
  */
 import { STATUS_CODES } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Headers, request } from 'undici';
 import { ProxyError } from '../../errors/classes.js';
@@ -19,6 +19,66 @@ function decoderFor(encoding: string | null): (() => NodeJS.ReadWriteStream) | u
     case 'br': return createBrotliDecompress;
     default: return undefined;
   }
+}
+
+/** A body that ends when the server closes the connection: no Content-Length, not chunked. */
+function closeDelimited(headers: Headers): boolean {
+  return !headers.has('content-length') && !/chunked/i.test(headers.get('transfer-encoding') ?? '');
+}
+
+/** How much of a close-delimited body may wait in memory for a slow consumer before undici is paused. */
+const UNPAUSED_BUFFER_BYTES = 32 << 20;
+
+/**
+ * undici 7 asserts (and we cut the connection) when a close-delimited body ends while its
+ * parser is paused by backpressure (nodejs/undici#5360): a gzip repodata.json from a simple
+ * server failed every time, as the decoder is slower than the network. So such a body is read
+ * without pausing undici, up to UNPAUSED_BUFFER_BYTES waiting for the consumer.
+ */
+function unpausedBody(source: Readable): Readable {
+  const queue: Buffer[] = [];
+  let queued = 0;
+  let ended = false;
+  let failure: Error | undefined;
+  let wanted = false;
+  const out = new Readable({
+    highWaterMark: 1 << 20,
+    read() {
+      wanted = true;
+      flush();
+    },
+    destroy(err, done) {
+      if (!source.destroyed) source.destroy();
+      done(err);
+    },
+  });
+  // Bytes received before a cut are handed on first, so a download can resume after them.
+  const flush = (): void => {
+    while (wanted && queue.length > 0) {
+      const chunk = queue.shift()!;
+      queued -= chunk.length;
+      wanted = out.push(chunk);
+    }
+    if (queued <= UNPAUSED_BUFFER_BYTES && source.isPaused()) source.resume();
+    if (queue.length > 0) return;
+    if (failure) out.destroy(failure);
+    else if (ended) out.push(null);
+  };
+  source.on('data', (chunk: Buffer) => {
+    queue.push(chunk);
+    queued += chunk.length;
+    if (queued > UNPAUSED_BUFFER_BYTES) source.pause();
+    flush();
+  });
+  source.on('end', () => {
+    ended = true;
+    flush();
+  });
+  source.on('error', (err) => {
+    failure = err;
+    flush();
+  });
+  return out;
 }
 
 /** What to do about a 407 (or a CONNECT's 401/403), naming where the proxy was configured (never its credentials). */
@@ -69,7 +129,7 @@ export function createHttpAdapter(deps: AdapterDeps): Adapter {
         await res.body.dump().catch(() => undefined);
         throw new ProxyError(undefined, { url: req.url, hint: proxyAuthHint(route) });
       }
-      let body: Readable | null = res.body;
+      let body: Readable | null = closeDelimited(headers) ? unpausedBody(res.body) : res.body;
       if (req.method === 'HEAD') {
         await res.body.dump().catch(() => undefined);
         body = null;
@@ -78,7 +138,7 @@ export function createHttpAdapter(deps: AdapterDeps): Adapter {
         const accepted = (req.headers.get('accept-encoding') ?? '').toLowerCase();
         if (decoder && accepted !== 'identity') {
           const decoded = decoder();
-          body = pipeline(res.body, decoded, () => undefined) as unknown as Readable;
+          body = pipeline(body, decoded, () => undefined) as unknown as Readable;
           headers.delete('content-length');
         }
       }

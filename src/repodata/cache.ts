@@ -75,6 +75,35 @@ export class RepodataCache {
     }
   }
 
+  /**
+   * Whether the data file matches the state and looks like one whole JSON object (its first
+   * and last non-blank bytes are `{` and `}`): enough to serve a hit without reading it all,
+   * since what we write was validated on the way in. A truncated or overwritten file fails.
+   */
+  async looksWhole(state: RepodataState): Promise<boolean> {
+    let handle;
+    try {
+      handle = await open(this.paths.data, 'r');
+    } catch {
+      return false;
+    }
+    try {
+      const st = await handle.stat({ bigint: true });
+      if (!matches(st, state)) return false;
+      const size = Number(st.size);
+      const edge = Buffer.alloc(Math.min(size, 4096));
+      await handle.read(edge, 0, edge.length, 0);
+      const first = edge.toString('latin1').trimStart()[0];
+      await handle.read(edge, 0, edge.length, size - edge.length);
+      const last = edge.toString('latin1').trimEnd().at(-1);
+      return first === '{' && last === '}';
+    } catch {
+      return false;
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
   /** The data file whatever its stat (offline use of a cache whose state does not match). */
   async readUntrusted(): Promise<Buffer | undefined> {
     return readFile(this.paths.data).catch(() => undefined);

@@ -24,8 +24,8 @@ export class ZstdDecodeError extends CacheError {
 export class DecodedTooLargeError extends CacheError {
   readonly limit: number;
 
-  constructor(limit: number) {
-    super(`decodes to more than ${limit} bytes`, { code: 'CG_REPODATA_TOO_LARGE', details: { limitBytes: limit } });
+  constructor(limit: number, message = `decodes to more than ${limit} bytes`) {
+    super(message, { code: 'CG_REPODATA_TOO_LARGE', details: { limitBytes: limit } });
     this.limit = limit;
   }
 }
@@ -35,6 +35,11 @@ export type ZstdBackend = 'node:zlib' | 'zstd-napi' | 'fzstd';
 export interface DecodeBudget {
   /** Most decoded bytes allowed. @default unlimited */
   maxBytes?: number;
+  /** Most decoded bytes per compressed byte (of `wireBytes`, else of the decoder's input), once past `ratioFloorBytes`. */
+  maxRatio?: number;
+  ratioFloorBytes?: number;
+  /** Compressed bytes received so far, when counted upstream. */
+  wireBytes?: () => number;
 }
 
 function refuse(problem: FrameProblem | undefined): void {
@@ -85,12 +90,15 @@ function asDecodeError(err: unknown): CacheError {
  */
 abstract class GuardedZstd extends Transform {
   readonly #guard = new ZstdFrameGuard();
+  readonly #budget: DecodeBudget;
   readonly #maxBytes: number;
   #sawInput = false;
+  #consumed = 0;
   #produced = 0;
 
   constructor(budget: DecodeBudget) {
     super({ readableHighWaterMark: 1 << 20 });
+    this.#budget = budget;
     this.#maxBytes = budget.maxBytes ?? Infinity;
   }
 
@@ -101,12 +109,18 @@ abstract class GuardedZstd extends Transform {
   protected emit_(out: Buffer): void {
     this.#produced += out.length;
     if (this.#produced > this.#maxBytes) throw new DecodedTooLargeError(this.#maxBytes);
+    const { maxRatio, ratioFloorBytes = 0, wireBytes } = this.#budget;
+    if (maxRatio !== undefined && this.#produced > ratioFloorBytes) {
+      const input = Math.max(wireBytes?.() ?? this.#consumed, 1);
+      if (this.#produced > maxRatio * input) throw new DecodedTooLargeError(this.#maxBytes, `${this.#produced} bytes decoded from ${input}, over the ${maxRatio}:1 ratio`);
+    }
     this.push(out);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     try {
       if (chunk.length > 0) this.#sawInput = true;
+      this.#consumed += chunk.length;
       refuse(this.#guard.push(chunk));
       this.decode(chunk);
       done();

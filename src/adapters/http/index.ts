@@ -9,6 +9,7 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Headers, request } from 'undici';
 import { ProxyError } from '../../errors/classes.js';
 import { fromSystemError } from '../../errors/from-system.js';
+import { registerWireBytes } from '../../session/response-info.js';
 import { responseFromNode } from '../response.js';
 import type { Adapter, AdapterDeps } from '../types.js';
 
@@ -130,6 +131,8 @@ export function createHttpAdapter(deps: AdapterDeps): Adapter {
         throw new ProxyError(undefined, { url: req.url, hint: proxyAuthHint(route) });
       }
       let body: Readable | null = closeDelimited(headers) ? unpausedBody(res.body) : res.body;
+      let wire = 0;
+      let counted = false;
       if (req.method === 'HEAD') {
         await res.body.dump().catch(() => undefined);
         body = null;
@@ -138,13 +141,20 @@ export function createHttpAdapter(deps: AdapterDeps): Adapter {
         const accepted = (req.headers.get('accept-encoding') ?? '').toLowerCase();
         if (decoder && accepted !== 'identity') {
           const decoded = decoder();
+          // Counted for callers that bound the compression ratio (repodata).
+          body.on('data', (chunk: Buffer) => {
+            wire += chunk.length;
+          });
+          counted = true;
           body = pipeline(body, decoded, () => undefined) as unknown as Readable;
           headers.delete('content-length');
         }
       }
-      return responseFromNode(body, {
+      const response = responseFromNode(body, {
         status: res.statusCode, statusText: STATUS_CODES[res.statusCode] ?? '', headers,
       });
+      if (counted) registerWireBytes(response, () => wire);
+      return response;
     },
     async close() {
       // The dispatchers belong to the session and are closed with it.

@@ -1,0 +1,128 @@
+/**
+ * The records of named packages from a cached repodata.json without parsing it whole (as
+ * rattler's sparse index does): the file is read in chunks and searched natively
+ * (Buffer#indexOf) for record keys `"<name>-` followed by `:` and `{`; only those records are
+ * cut out and parsed, and kept when their `name` is exactly one asked for. Memory is one chunk
+ * plus the records found. Relies on conda's file names (`<name>-<version>-<build>.<ext>`),
+ * which every conda index uses as record keys.
+ */
+import { open } from 'node:fs/promises';
+import type { Repodata, RepodataRecord } from './types.js';
+
+const CHUNK = 8 << 20;
+const Q = 0x22;
+const BS = 0x5c;
+
+function isSpace(b: number | undefined): boolean {
+  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
+}
+
+/** Index just past the object that starts at `start` (a `{`), or -1 when it does not end in `buf`. */
+function objectEnd(buf: Buffer, start: number): number {
+  let depth = 0;
+  for (let i = start; i < buf.length; i++) {
+    const b = buf[i];
+    if (b === Q) {
+      for (i++; i < buf.length; i++) {
+        const c = buf[i];
+        if (c === BS) i++;
+        else if (c === Q) break;
+      }
+    } else if (b === 0x7b || b === 0x5b) {
+      depth++;
+    } else if (b === 0x7d || b === 0x5d) {
+      if (--depth === 0) return i + 1;
+    }
+  }
+  return -1;
+}
+
+interface Found {
+  fn: string;
+  record: RepodataRecord;
+}
+
+/**
+ * Scan `buf` for records of `name`; returns the records found and the offset before which
+ * the buffer is done (a record cut by the chunk's end is left for the next chunk).
+ */
+function scanChunk(buf: Buffer, name: string, last: boolean, out: Found[]): number {
+  const needle = Buffer.from(`"${name}-`);
+  let done = Math.max(0, buf.length - needle.length - 1);
+  let at = buf.indexOf(needle);
+  while (at !== -1) {
+    const close = buf.indexOf(Q, at + 1);
+    if (close === -1) return last ? buf.length : Math.min(done, at);
+    let i = close + 1;
+    while (isSpace(buf[i])) i++;
+    if (i >= buf.length) return last ? buf.length : Math.min(done, at);
+    if (buf[i] === 0x3a) {
+      i++;
+      while (isSpace(buf[i])) i++;
+      if (i >= buf.length) return last ? buf.length : Math.min(done, at);
+      if (buf[i] === 0x7b) {
+        const end = objectEnd(buf, i);
+        if (end === -1) return last ? buf.length : Math.min(done, at);
+        const record = JSON.parse(buf.toString('utf8', i, end)) as RepodataRecord;
+        if (record.name === name) out.push({ fn: JSON.parse(buf.toString('utf8', at, close + 1)) as string, record });
+        done = Math.max(done, end);
+      }
+    }
+    at = buf.indexOf(needle, close + 1);
+  }
+  return done;
+}
+
+/** `info` and `repodata_version` from the head and tail of the file (small reads). */
+async function frame(handle: import('node:fs/promises').FileHandle, size: number): Promise<Pick<Repodata, 'info' | 'repodata_version'>> {
+  const out: Pick<Repodata, 'info' | 'repodata_version'> = {};
+  const head = Buffer.alloc(Math.min(size, 1 << 16));
+  await handle.read(head, 0, head.length, 0);
+  const infoAt = head.indexOf('"info"');
+  if (infoAt !== -1) {
+    const brace = head.indexOf(0x7b, infoAt);
+    const end = brace === -1 ? -1 : objectEnd(head, brace);
+    if (end !== -1) {
+      try {
+        out.info = JSON.parse(head.toString('utf8', brace, end)) as Repodata['info'];
+      } catch { /* not the top-level info: leave it out */ }
+    }
+  }
+  const tail = Buffer.alloc(Math.min(size, 4096));
+  await handle.read(tail, 0, tail.length, size - tail.length);
+  const version = /"repodata_version"\s*:\s*(\d+)/.exec(tail.toString('latin1'));
+  if (version) out.repodata_version = Number(version[1]);
+  return out;
+}
+
+/** `{ info, packages, packages.conda, repodata_version }` holding only the records named `names`. */
+export async function sparseRecords(path: string, names: readonly string[]): Promise<Repodata> {
+  const wanted = [...new Set(names.map((n) => n.trim().toLowerCase()).filter(Boolean))];
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const result: Repodata = { ...(await frame(handle, size)), packages: {}, 'packages.conda': {} };
+    let carry = Buffer.alloc(0);
+    let position = 0;
+    const chunk = Buffer.allocUnsafe(CHUNK);
+    while (position < size || carry.length > 0) {
+      const { bytesRead } = await handle.read(chunk, 0, CHUNK, position);
+      position += bytesRead;
+      const last = bytesRead === 0 || position >= size;
+      const buf = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      let keepFrom = buf.length;
+      const found: Found[] = [];
+      for (const name of wanted) keepFrom = Math.min(keepFrom, scanChunk(buf, name, last, found));
+      for (const { fn, record } of found) {
+        const group = fn.endsWith('.conda') ? 'packages.conda' : 'packages';
+        result[group]![fn] = record;
+      }
+      if (last) break;
+      // A copy: `chunk` is reused by the next read.
+      carry = Buffer.from(buf.subarray(keepFrom));
+    }
+    return result;
+  } finally {
+    await handle.close();
+  }
+}

@@ -37,6 +37,16 @@ function objectEnd(buf: Buffer, start: number): number {
   return -1;
 }
 
+/** A candidate that is not a record (text inside a string that only looks like one) is skipped. */
+function parseOrUndefined(text: string): RepodataRecord | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as RepodataRecord) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 interface Found {
   fn: string;
   record: RepodataRecord;
@@ -63,8 +73,8 @@ function scanChunk(buf: Buffer, name: string, last: boolean, out: Found[]): numb
       if (buf[i] === 0x7b) {
         const end = objectEnd(buf, i);
         if (end === -1) return last ? buf.length : Math.min(done, at);
-        const record = JSON.parse(buf.toString('utf8', i, end)) as RepodataRecord;
-        if (record.name === name) out.push({ fn: JSON.parse(buf.toString('utf8', at, close + 1)) as string, record });
+        const record = at > 0 && buf[at - 1] === BS ? undefined : parseOrUndefined(buf.toString('utf8', i, end));
+        if (record?.name === name) out.push({ fn: buf.toString('utf8', at + 1, close), record });
         done = Math.max(done, end);
       }
     }

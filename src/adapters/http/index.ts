@@ -22,9 +22,10 @@ function decoderFor(encoding: string | null): (() => NodeJS.ReadWriteStream) | u
   }
 }
 
-/** A body that ends when the server closes the connection: no Content-Length, not chunked. */
+/** An HTTP/1 body that ends when the server closes the connection: `Connection: close`, no Content-Length, not chunked. */
 function closeDelimited(headers: Headers): boolean {
-  return !headers.has('content-length') && !/chunked/i.test(headers.get('transfer-encoding') ?? '');
+  return /close/i.test(headers.get('connection') ?? '') && !headers.has('content-length') &&
+    !/chunked/i.test(headers.get('transfer-encoding') ?? '');
 }
 
 /** How much of a close-delimited body may wait in memory for a slow consumer before undici is paused. */

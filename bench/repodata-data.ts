@@ -1,7 +1,7 @@
 /** Generated conda-forge-shaped indexes for bench/repodata.ts (cached under bench/.data). */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { copyFileSync, createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 function hex(seed: string, algo: 'sha256' | 'md5'): string {
@@ -46,7 +46,7 @@ export async function writeRepodata(path: string, count: number): Promise<void> 
 export async function ensureIndex(dataDir: string, name: string, count: number): Promise<{ json: string; zst: string }> {
   mkdirSync(dataDir, { recursive: true });
   const json = join(dataDir, `${name}-${count}.json`);
-  const zst = join(dataDir, `${name}.json.zst`);
+  const zst = join(dataDir, `${name}-${count}.json.zst`);
   if (!existsSync(json)) {
     console.log(`generating ${count} records into ${json} …`);
     await writeRepodata(json, count);
@@ -55,6 +55,35 @@ export async function ensureIndex(dataDir: string, name: string, count: number):
     const r = spawnSync('zstd', ['-q', '-f', '-T0', '-12', json, '-o', zst]);
     if (r.status !== 0) throw new Error(`zstd failed: ${r.stderr}`);
   }
+  // The bench server serves `<name>.json.zst`: this size's copy.
+  copyFileSync(zst, join(dataDir, `${name}.json.zst`));
   return { json, zst };
 }
 
+
+/**
+ * A sharded channel for the closure benchmark: 500 package names in a dependency tree 6 levels
+ * deep under `root` (level sizes 1, 4, 20, 75, 150, 250), 4 records per name, in linux-64, and
+ * an empty noarch. Written under `<dataDir>/sharded/<subdir>/`.
+ */
+export async function ensureShardTree(dataDir: string): Promise<{ dir: string; names: number; levels: number }> {
+  const dir = join(dataDir, 'sharded');
+  const sizes = [1, 4, 20, 75, 150, 250];
+  if (!existsSync(join(dir, 'linux-64', 'repodata_shards.msgpack.zst'))) {
+    const { shardedSubdir } = await import('../test/unit/repodata/fixtures.js');
+    const { writeFileSync } = await import('node:fs');
+    const name = (level: number, j: number): string => (level === 0 ? 'root' : `n${level}-${j}`);
+    const records = sizes.flatMap((size, level) => Array.from({ length: size }, (_, j) => {
+      const next = sizes[level + 1];
+      const depends = next === undefined ? ['python >=3.10'] : [0, 1, 2].map((k) => `${name(level + 1, (j * 3 + k) % next)} >=1`);
+      return [1, 2, 3, 4].map((v) => ({ name: name(level, j), version: `${v}.0`, subdir: 'linux-64', depends }));
+    }).flat());
+    for (const [subdir, recs] of [['linux-64', records], ['noarch', []]] as const) {
+      for (const [path, body] of shardedSubdir(subdir, [...recs])) {
+        mkdirSync(join(dir, subdir, 'shards'), { recursive: true });
+        writeFileSync(join(dir, subdir, path), body);
+      }
+    }
+  }
+  return { dir, names: sizes.reduce((a, b) => a + b, 0), levels: sizes.length };
+}

@@ -1,10 +1,10 @@
 /**
  * The records of named packages from a cached repodata.json without parsing it whole (as
  * rattler's sparse index does): the file is read in chunks and searched natively
- * (Buffer#indexOf) for record keys `"<name>-` followed by `:` and `{`; only those records are
- * cut out and parsed, and kept when their `name` is exactly one asked for. Memory is one chunk
- * plus the records found. Relies on conda's file names (`<name>-<version>-<build>.<ext>`),
- * which every conda index uses as record keys.
+ * (Buffer#indexOf) for record keys ending `.conda"` or `.tar.bz2"` followed by `:` and `{`; a key
+ * whose package name (`<name>-<version>-<build>`) is wanted has its record cut out and parsed,
+ * kept when the record's `name` agrees. Memory is one chunk plus the records found. Relies on
+ * conda's file names as record keys, which every conda index uses.
  */
 import { open } from 'node:fs/promises';
 import type { Repodata, RepodataRecord } from './types.js';
@@ -52,35 +52,57 @@ interface Found {
   record: RepodataRecord;
 }
 
+/** conda's package file extensions: every record key ends in one, then `"`. */
+const KEY_ENDS = [Buffer.from('.conda"'), Buffer.from('.tar.bz2"')];
+
+/** `numpy-base-1.26.4-py312h0_0.conda` → `numpy-base` (the name is all before the last two dashes). */
+function nameOfFile(fn: string): string {
+  const build = fn.lastIndexOf('-');
+  const version = build > 0 ? fn.lastIndexOf('-', build - 1) : -1;
+  return version > 0 ? fn.slice(0, version) : '';
+}
+
 /**
- * Scan `buf` for records of `name`; returns the records found and the offset before which
- * the buffer is done (a record cut by the chunk's end is left for the next chunk).
+ * Scan `buf` for record keys (one native search per file extension), keep the records whose
+ * file name starts with a wanted name; returns the offset before which the buffer is done (a
+ * record cut by the chunk's end is left for the next chunk).
  */
-function scanChunk(buf: Buffer, name: string, last: boolean, out: Found[]): number {
-  const needle = Buffer.from(`"${name}-`);
-  let done = Math.max(0, buf.length - needle.length - 1);
-  let at = buf.indexOf(needle);
-  while (at !== -1) {
-    const close = buf.indexOf(Q, at + 1);
-    if (close === -1) return last ? buf.length : Math.min(done, at);
-    let i = close + 1;
-    while (isSpace(buf[i])) i++;
-    if (i >= buf.length) return last ? buf.length : Math.min(done, at);
-    if (buf[i] === 0x3a) {
+function scanChunk(buf: Buffer, wanted: ReadonlySet<string>, last: boolean, out: Found[]): number {
+  // A key cut by the chunk's end (keys are at most 512 bytes) is found again in the next chunk.
+  let done = Math.max(0, buf.length - 1024);
+  for (const end of KEY_ENDS) {
+    for (let at = buf.indexOf(end); at !== -1; at = buf.indexOf(end, at + end.length)) {
+      const close = at + end.length - 1;
+      const open = buf.lastIndexOf(Q, at - 1);
+      if (open === -1 || at - open > 512) continue;
+      let i = close + 1;
+      while (isSpace(buf[i])) i++;
+      if (i >= buf.length) {
+        if (!last) done = Math.min(done, open);
+        continue;
+      }
+      if (buf[i] !== 0x3a) continue;
       i++;
       while (isSpace(buf[i])) i++;
-      if (i >= buf.length) return last ? buf.length : Math.min(done, at);
-      if (buf[i] === 0x7b) {
-        const end = objectEnd(buf, i);
-        if (end === -1) return last ? buf.length : Math.min(done, at);
-        const record = at > 0 && buf[at - 1] === BS ? undefined : parseOrUndefined(buf.toString('utf8', i, end));
-        if (record?.name === name) out.push({ fn: buf.toString('utf8', at + 1, close), record });
-        done = Math.max(done, end);
+      if (i >= buf.length) {
+        if (!last) done = Math.min(done, open);
+        continue;
       }
+      if (buf[i] !== 0x7b) continue;
+      // latin1 is the cheap decoding for the test (package names are ASCII); utf8 for a match.
+      const name = nameOfFile(buf.toString('latin1', open + 1, close));
+      if (!wanted.has(name)) continue;
+      const fn = buf.toString('utf8', open + 1, close);
+      const recordEnd = objectEnd(buf, i);
+      if (recordEnd === -1) {
+        if (!last) done = Math.min(done, open);
+        continue;
+      }
+      const record = open > 0 && buf[open - 1] === BS ? undefined : parseOrUndefined(buf.toString('utf8', i, recordEnd));
+      if (record?.name === name) out.push({ fn, record });
     }
-    at = buf.indexOf(needle, close + 1);
   }
-  return done;
+  return last ? buf.length : done;
 }
 
 /** `info` and `repodata_version` from the head and tail of the file (small reads). */
@@ -107,7 +129,7 @@ async function frame(handle: import('node:fs/promises').FileHandle, size: number
 
 /** `{ info, packages, packages.conda, repodata_version }` holding only the records named `names`. */
 export async function sparseRecords(path: string, names: readonly string[]): Promise<Repodata> {
-  const wanted = [...new Set(names.map((n) => n.trim().toLowerCase()).filter(Boolean))];
+  const wanted = new Set(names.map((n) => n.trim().toLowerCase()).filter(Boolean));
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
@@ -120,9 +142,8 @@ export async function sparseRecords(path: string, names: readonly string[]): Pro
       position += bytesRead;
       const last = bytesRead === 0 || position >= size;
       const buf = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-      let keepFrom = buf.length;
       const found: Found[] = [];
-      for (const name of wanted) keepFrom = Math.min(keepFrom, scanChunk(buf, name, last, found));
+      const keepFrom = scanChunk(buf, wanted, last, found);
       for (const { fn, record } of found) {
         const group = fn.endsWith('.conda') ? 'packages.conda' : 'packages';
         result[group]![fn] = record;

@@ -7,7 +7,7 @@ export * from './session/index.js';
 export * from './download/index.js';
 export * from './repodata/index.js';
 export { registerAdapter, supportedSchemes } from './adapters/registry.js';
-export type { Adapter, AdapterDeps, AdapterFactory } from './adapters/types.js';
+export type { Adapter, AdapterDeps, AdapterFactory } from './core/adapter.js';
 export type { AuthHandler, AuthHandlerSpec, AuthContext, Credentials, CredentialSource } from './auth/types.js';
 export { defaultCredentialSources, findCredentials } from './auth/credential-sources.js';
 export { createNetrcSource, parseNetrc } from './auth/netrc.js';

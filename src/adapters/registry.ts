@@ -4,7 +4,7 @@
  */
 import { UnsupportedSchemeError } from '../errors/classes.js';
 import { maskUrl } from '../redact/safe-url.js';
-import type { Adapter, AdapterDeps, AdapterFactory } from './types.js';
+import type { Adapter, AdapterDeps, AdapterFactory } from '../core/adapter.js';
 
 type Loader = () => Promise<AdapterFactory>;
 

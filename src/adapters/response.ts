@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { Headers, Response } from 'undici';
-import { registerNodeBody } from '../session/response-info.js';
+import { registerNodeBody } from '../core/response-info.js';
 
 /** A web ReadableStream that reads the Node stream lazily (highWaterMark 0: no pull before a read). */
 function lazyWebStream(node: Readable): ReadableStream<Uint8Array> {

@@ -3,7 +3,7 @@
  * the rattler/pixi credential store, anaconda-client token files (when
  * add_anaconda_token), then .netrc. URL credentials beat them all.
  */
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { createAnacondaTokenSource } from './anaconda-tokens.js';
 import { createCredentialStoreSource } from './credential-store.js';
 import { createNetrcSource } from './netrc.js';

@@ -1,7 +1,7 @@
 /** Auth contracts: handlers (conda_auth_handlers) and credential sources (URL, .netrc, stores). */
 import type { Response } from 'undici';
-import type { Settings } from '../config/settings.js';
-import type { GatewayRequest } from '../session/types.js';
+import type { Settings } from '../core/settings.js';
+import type { GatewayRequest } from '../core/types.js';
 
 export interface AuthContext {
   readonly settings: Settings;

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { JsonValue } from '../errors/gateway-error.js';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { SETTING_KEYS, SETTING_SPECS } from '../config/registry.js';
 import { findCondarcFiles } from '../config/condarc.js';
 import { credentialStorePath, readCredentialStore } from '../auth/credential-store.js';

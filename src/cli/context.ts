@@ -5,7 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { loadCondaSettings } from '../config/condarc.js';
-import type { Settings, SettingValues } from '../config/settings.js';
+import type { Settings, SettingValues } from '../core/settings.js';
 import type { CliIo, GlobalOptions } from './io.js';
 
 export interface CliSettingsOptions {

@@ -3,7 +3,7 @@
  * default_channels, custom_channels win over channel_alias; and back from a URL to the
  * canonical channel name (conda's get_channel_name_from_url), which channel_settings use.
  */
-import type { Settings } from './settings.js';
+import type { Settings } from '../core/settings.js';
 
 type ChannelSettings = Pick<Settings, 'channelAlias' | 'customChannels' | 'defaultChannels'>;
 

@@ -9,7 +9,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { homedir } from 'node:os';
 import { ConfigError } from '../errors/classes.js';
 import { loadSettings, type LoadSettingsOptions, type SettingsLayer } from './load-settings.js';
-import type { Settings } from './settings.js';
+import type { Settings } from '../core/settings.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

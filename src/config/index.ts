@@ -3,7 +3,7 @@ export { loadSettings, defaultSettings, withSettings } from './load-settings.js'
 export type { LoadSettingsOptions, SettingsLayer } from './load-settings.js';
 export { SETTING_SPECS, SETTING_KEYS, settingKeyForName } from './registry.js';
 export type { SettingSpec } from './registry.js';
-export type { Settings, SettingValues, SettingKey, PathConflict } from './settings.js';
+export type { Settings, SettingValues, SettingKey, PathConflict } from '../core/settings.js';
 export type { SettingSource } from './parsers.js';
 export { resolveChannelUrls, channelNameFromUrl } from './channels.js';
 export { loadCondaSettings, condarcLayers, findCondarcFiles, condarcSearchPath, parseCondarc, readCondarc } from './condarc.js';

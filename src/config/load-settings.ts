@@ -7,7 +7,7 @@
  */
 import { homedir } from 'node:os';
 import { SETTING_KEYS, SETTING_SPECS, settingKeyForName } from './registry.js';
-import type { SettingKey, SettingValues, Settings } from './settings.js';
+import type { SettingKey, SettingValues, Settings } from '../core/settings.js';
 import type { SettingSource } from './parsers.js';
 import { ConfigError } from '../errors/classes.js';
 

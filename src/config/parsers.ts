@@ -5,14 +5,9 @@
  */
 import { ConfigError } from '../errors/classes.js';
 
-export interface SettingSource {
-  /** 'default', 'env:CONDA_SSL_VERIFY', '/home/u/.condarc:12', 'cli:--offline', 'api'. */
-  readonly origin: string;
-  /** Lower-precedence places that also contributed to a merged list or map value. */
-  readonly also?: readonly string[];
-  /** For map settings: where each entry came from (`proxy_servers.http` → `/home/u/.condarc:4`). */
-  readonly entries?: Readonly<Record<string, string>>;
-}
+import type { SettingSource } from '../core/settings.js';
+
+export type { SettingSource };
 
 export type Parser<T> = (raw: unknown, name: string, source: SettingSource) => T;
 

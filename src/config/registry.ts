@@ -4,7 +4,7 @@
  * any of these does not compile.
  */
 import { existsSync } from 'node:fs';
-import type { SettingValues } from './settings.js';
+import type { SettingValues } from '../core/settings.js';
 import {
   parseBool, parseEnum, parseListOfMaps, parseMap, parseNumber, parseOptionalString, parseString, parseStringList,
   type Parser,

@@ -1,11 +1,11 @@
 /** downloadText(): a small text resource (conda's download_text); no partial file, no checksum. */
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { defaultSettings } from '../config/load-settings.js';
 import { httpErrorFromResponse } from '../errors/http-error.js';
 import { createSession, type Session } from '../session/create-session.js';
-import { getResponseInfo } from '../session/response-info.js';
+import { getResponseInfo } from '../core/response-info.js';
 import { toGatewayError } from '../session/map-error.js';
-import type { DebugLog, RetryEvent } from '../session/types.js';
+import type { DebugLog, RetryEvent } from '../core/types.js';
 
 export interface DownloadTextOptions {
   settings?: Settings;

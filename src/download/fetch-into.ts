@@ -3,11 +3,11 @@ import { pipeline } from 'node:stream/promises';
 import type { Response } from 'undici';
 import { ChecksumMismatchError, CondaError } from '../errors/classes.js';
 import { httpErrorFromResponse } from '../errors/http-error.js';
-import { getResponseInfo, nodeBodyOf } from '../session/response-info.js';
+import { getResponseInfo, nodeBodyOf } from '../core/response-info.js';
 import { Hashes } from './checksums.js';
 import { parseContentRange, rangeValidator } from './content-range.js';
 import { emitProgress, RestartFromZero, type Job } from './job.js';
-import type { LockedFile } from './lock.js';
+import type { LockedFile } from '../core/file-lock.js';
 import { PartialWriter, TooLongError } from './partial-writer.js';
 
 export interface Fetched {

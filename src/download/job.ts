@@ -1,5 +1,5 @@
 /** The state of one download in progress, shared by its steps. */
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import type { GatewayError } from '../errors/gateway-error.js';
 import type { SafeUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';

@@ -1,8 +1,8 @@
 /** The public shapes of download(): options, progress and result. */
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import type { SafeUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';
-import type { DebugLog, RetryEvent } from '../session/types.js';
+import type { DebugLog, RetryEvent } from '../core/types.js';
 
 export interface DownloadProgress {
   /** Bytes of the target present so far (resumed prefix included); never decreases. */

@@ -6,7 +6,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { join, resolve } from 'node:path';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { defaultSettings } from '../config/load-settings.js';
 import { CondaError } from '../errors/classes.js';
 import type { ErrorCode } from '../errors/codes.js';
@@ -15,7 +15,7 @@ import { maskUrl } from '../redact/safe-url.js';
 import { download, type DownloadResult } from '../download/download.js';
 import { createSession, type Session } from '../session/create-session.js';
 import { toGatewayError } from '../session/map-error.js';
-import type { DebugLog } from '../session/types.js';
+import type { DebugLog } from '../core/types.js';
 import { MirrorSelector, type Candidate } from './mirrors.js';
 import { packageFromUrl } from './package-url.js';
 import { checkCached, defaultPkgsDir, preparePkgsDir, UrlsTxt } from './pkgs-dir.js';

@@ -8,7 +8,7 @@ import { createReadStream } from 'node:fs';
 import { access, appendFile, constants, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { NotWritableError } from '../errors/classes.js';
 import type { PackageSpec } from './types.js';
 

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { maskUrl } from '../redact/safe-url.js';
 import { isExplicitText, parseExplicit } from './parse-explicit.js';
 import { isCondaLock, parseCondaLock } from './parse-conda-lock.js';

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 
 /** The subdir URL without `user:pass@`, the anaconda `/t/<token>` segment or a query, and without a trailing `/`. */
 export function credentialFreeUrl(url: string | URL): string {

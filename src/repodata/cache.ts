@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { lstat, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { GatewayError } from '../errors/gateway-error.js';
 import { basename, dirname, join } from 'node:path';
-import { lockFile, type LockedFile } from '../download/lock.js';
+import { lockFile, type LockedFile } from '../core/file-lock.js';
 import type { CachePaths } from './cache-key.js';
 import { emptyState, nowNs, parseState, serializeState, type RepodataState } from './cache-state.js';
 

@@ -6,7 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { defaultSettings } from '../config/load-settings.js';
 import { SafeUrl } from '../redact/safe-url.js';
 import { createSession, type Session } from '../session/create-session.js';

@@ -1,5 +1,5 @@
 /** When a cached index may be used without asking the server: conda's RepodataCache.stale()/timeout(). */
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import type { RepodataState } from './cache-state.js';
 
 /** conda's get_cache_control_max_age: the first `max-age=N`, else 0. */

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { SafeUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';
 import { toGatewayError } from '../session/map-error.js';
@@ -24,7 +24,7 @@ import type { CacheResult, FetchRepodataOptions, FetchRepodataResult } from './t
 import { budgetError, tooLarge } from './body-guard.js';
 import { resolveLimits, type RepodataLimits } from './limits.js';
 import { memoryResult } from './records.js';
-import { nodeBodyOf } from '../session/response-info.js';
+import { nodeBodyOf } from '../core/response-info.js';
 import type { Response } from 'undici';
 import { DecodedTooLargeError, decodeZstd, ZstdDecodeError } from './zst.js';
 

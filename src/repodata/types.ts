@@ -1,8 +1,8 @@
 /** Public types of the repodata module. */
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import type { SafeUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';
-import type { DebugLog, RetryEvent } from '../session/types.js';
+import type { DebugLog, RetryEvent } from '../core/types.js';
 import type { RepodataState } from './cache-state.js';
 import type { RepodataLimits } from './limits.js';
 

@@ -3,14 +3,12 @@
  * (offline → retry → redirect → url-auth → auth → headers → adapter).
  */
 import { Headers, type Response } from 'undici';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { defaultSettings } from '../config/load-settings.js';
-import { CondaValueError } from '../errors/classes.js';
-import { maskUrl } from '../redact/safe-url.js';
 import { SafeUrl } from '../redact/safe-url.js';
 import { sleep as defaultSleep } from '../util/sleep.js';
 import { AdapterSet } from '../adapters/registry.js';
-import { assertPlainPathUrl } from '../adapters/url-path.js';
+import { parseRequestUrl } from '../core/url-path.js';
 import type { AuthHandler, AuthHandlerSpec, CredentialSource } from '../auth/types.js';
 import { defaultCredentialSources } from '../auth/credential-sources.js';
 import { selectAuthHandlerName } from '../auth/select-handler.js';
@@ -24,8 +22,10 @@ import { redirectMiddleware } from './middleware/redirect.js';
 import { urlAuthMiddleware } from './middleware/url-auth.js';
 import { createAuthMiddleware } from './middleware/auth-handler.js';
 import { headersMiddleware } from './middleware/headers.js';
-import { setResponseInfo } from './response-info.js';
-import type { DebugLog, GatewayRequest, HttpMethod, Middleware, RequestContext, RetryEvent } from './types.js';
+import { setResponseInfo } from '../core/response-info.js';
+import type { DebugLog, GatewayRequest, HttpMethod, Middleware, RequestContext, RetryEvent } from '../core/types.js';
+
+export { parseRequestUrl };
 
 export interface SessionOptions {
   /** @default defaultSettings() */
@@ -76,18 +76,6 @@ export interface Session {
   /** Fetch a URL of any supported scheme; resolves to a WHATWG Response (undici's class). */
   fetch(url: string | URL, init?: FetchInit): Promise<Response>;
   close(): Promise<void>;
-}
-
-export function parseRequestUrl(url: string | URL): URL {
-  if (url instanceof URL) return new URL(url.href);
-  assertPlainPathUrl(url);
-  try {
-    return new URL(url);
-  } catch (err) {
-    throw new CondaValueError(`Malformed URL: '${maskUrl(String(url))}'.`, {
-      cause: err, hint: 'Give an absolute URL such as https://conda.anaconda.org/conda-forge/noarch/repodata.json.',
-    });
-  }
 }
 
 export function createSession(options: SessionOptions = {}): Session {

@@ -3,19 +3,14 @@
  * TLS and timeout settings, with keep-alive pools. Never touches undici's global dispatcher.
  */
 import { Agent, ProxyAgent, type Dispatcher } from 'undici';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { maskProxyValue, parseProxyUrl, selectProxyWithSource } from './proxy.js';
 import { redactText } from '../redact/redact-text.js';
 import { tlsOptionsFor, type TlsOptions } from './tls.js';
 import { guardedConnector } from './guarded-connector.js';
+import type { Route, RouteProvider } from '../core/adapter.js';
 
-export interface Route {
-  dispatcher: Dispatcher;
-  /** The proxy URL used, if any (may hold credentials: never print it unmasked). */
-  proxy?: string;
-  /** Where the proxy was configured (`env:HTTPS_PROXY`, `proxy_servers.https (from …)`). */
-  proxySource?: string;
-}
+export type { Route };
 
 function describeTls(settings: Settings, tls: TlsOptions): string {
   const from = settings.sources.sslVerify.origin;
@@ -31,7 +26,7 @@ function describeTls(settings: Settings, tls: TlsOptions): string {
   return `TLS: ${trust}${tls.cert ? `; client certificate ${settings.clientSslCert} (from ${settings.sources.clientSslCert.origin})` : ''}`;
 }
 
-export class DispatcherPool {
+export class DispatcherPool implements RouteProvider {
   readonly #settings: Settings;
   readonly #routes = new Map<string, Dispatcher>();
   readonly #log: (message: string) => void;

@@ -5,7 +5,7 @@
  * the environment proxies only.
  */
 import { isIPv4 } from 'node:net';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { ProxyError } from '../errors/classes.js';
 import { redactText } from '../redact/redact-text.js';
 

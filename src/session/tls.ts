@@ -7,7 +7,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSecureContext, rootCertificates } from 'node:tls';
 import * as nodeTls from 'node:tls';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from '../core/settings.js';
 import { ConfigError } from '../errors/classes.js';
 
 export interface TlsOptions {

@@ -13,12 +13,12 @@ import {
 } from '../byte-range.js';
 import { contentTypeFor } from '../localfs/content-type.js';
 import { jsonResponse, responseFromNode } from '../response.js';
-import type { Adapter, AdapterDeps } from '../types.js';
-import { decodedPath } from '../url-path.js';
+import type { Adapter, AdapterDeps } from '../../core/adapter.js';
+import { decodedPath } from '../../core/url-path.js';
 import { cutError, FtpBody } from './body.js';
 import { FtpPool, type Lease } from './pool.js';
 import { ftpReplyCode, isUnsupportedCommand, loginFrom, statusForReply, type FtpLogin } from './replies.js';
-import type { GatewayRequest } from '../../session/types.js';
+import type { GatewayRequest } from '../../core/types.js';
 
 export const DEFAULT_FTP_PORT = 21;
 

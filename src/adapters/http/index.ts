@@ -9,9 +9,9 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Headers, request } from 'undici';
 import { ProxyError } from '../../errors/classes.js';
 import { fromSystemError } from '../../errors/from-system.js';
-import { registerWireBytes } from '../../session/response-info.js';
+import { registerWireBytes } from '../../core/response-info.js';
 import { responseFromNode } from '../response.js';
-import type { Adapter, AdapterDeps } from '../types.js';
+import type { Adapter, AdapterDeps } from '../../core/adapter.js';
 
 function decoderFor(encoding: string | null): (() => NodeJS.ReadWriteStream) | undefined {
   switch (encoding?.trim().toLowerCase()) {

@@ -11,8 +11,8 @@ import {
   decideConditionalRange, httpDate, partialHeaders, unsatisfiableHeaders,
 } from '../byte-range.js';
 import { jsonResponse, responseFromNode } from '../response.js';
-import type { Adapter, AdapterDeps } from '../types.js';
-import { decodedPath } from '../url-path.js';
+import type { Adapter, AdapterDeps } from '../../core/adapter.js';
+import { decodedPath } from '../../core/url-path.js';
 import { contentTypeFor } from './content-type.js';
 
 const LOCAL_HOSTS = new Set(['', 'localhost', '127.0.0.1', '[::1]']);

@@ -10,10 +10,10 @@ import type { GetObjectCommandInput, HeadObjectCommandInput, S3Client, S3ClientC
 import { CondaDependencyError, CondaValueError, ConfigError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';
 import { redactText } from '../../redact/redact-text.js';
-import type { GatewayRequest } from '../../session/types.js';
+import type { GatewayRequest } from '../../core/types.js';
 import { jsonResponse, responseFromNode } from '../response.js';
-import type { Adapter, AdapterDeps } from '../types.js';
-import { decodedPath } from '../url-path.js';
+import type { Adapter, AdapterDeps } from '../../core/adapter.js';
+import { decodedPath } from '../../core/url-path.js';
 import { s3Secrets, s3SettingsFrom, type S3Settings } from './config.js';
 import { isMissingCredentials, s3Failure } from './errors.js';
 import { createUndiciRequestHandler } from './request-handler.js';

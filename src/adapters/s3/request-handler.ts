@@ -5,7 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import { request } from 'undici';
-import type { DispatcherPool } from '../../session/dispatchers.js';
+import type { RouteProvider } from '../../core/adapter.js';
 
 /** The fields of smithy's HttpRequest that we use. */
 export interface SdkHttpRequest {
@@ -51,7 +51,7 @@ export function urlOf(req: SdkHttpRequest): URL {
   return new URL(`${req.protocol}//${req.hostname}${port}${req.path}${qs ? `?${qs}` : ''}`);
 }
 
-export function createUndiciRequestHandler(dispatchers: DispatcherPool) {
+export function createUndiciRequestHandler(dispatchers: RouteProvider) {
   return {
     metadata: { handlerProtocol: 'http/1.1' },
     async handle(req: SdkHttpRequest, options?: { abortSignal?: unknown }): Promise<{ response: SdkHttpResponse }> {

@@ -1,5 +1,5 @@
 /** A demo step: one thing `conda-gateway demo` shows, against the embedded channel. */
-import type { Settings } from '../../config/settings.js';
+import type { Settings } from '../../core/settings.js';
 import type { CliIo, GlobalOptions } from '../io.js';
 import type { DemoServer } from './server.js';
 

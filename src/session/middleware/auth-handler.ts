@@ -7,7 +7,7 @@
 import type { AuthHandler, CredentialSource, Credentials } from '../../auth/types.js';
 import { withRequest } from '../pipeline.js';
 import { basicAuthHeader } from './url-auth.js';
-import type { GatewayRequest, Middleware, RequestContext } from '../types.js';
+import type { GatewayRequest, Middleware, RequestContext } from '../../core/types.js';
 
 function insertToken(url: URL, token: string, prefix = ''): URL {
   const out = new URL(url.href);

@@ -1,7 +1,7 @@
 /** Default headers (User-Agent, Accept, Accept-Encoding) under any the caller set. */
 import { userAgent } from '../../version.js';
 import { withRequest } from '../pipeline.js';
-import type { Middleware } from '../types.js';
+import type { Middleware } from '../../core/types.js';
 
 export const headersMiddleware: Middleware = (req, _ctx, next) => {
   if (!/^https?:$/.test(req.url.protocol)) return next(req);

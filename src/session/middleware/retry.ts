@@ -11,8 +11,8 @@ import { maskUrl } from '../../redact/safe-url.js';
 import { delayFor, parseRetryAfter } from '../retry/backoff.js';
 import { isRetryableError, isRetryableStatus } from '../retry/classify.js';
 import { toGatewayError } from '../map-error.js';
-import { setResponseInfo } from '../response-info.js';
-import type { Middleware } from '../types.js';
+import { setResponseInfo } from '../../core/response-info.js';
+import type { Middleware } from '../../core/types.js';
 
 export const retryMiddleware: Middleware = async (req, ctx, next) => {
   const maxRetries = ctx.settings.remoteMaxRetries;

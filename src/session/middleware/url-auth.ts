@@ -3,7 +3,7 @@
  * it is never forwarded. An anaconda `/t/<token>/` stays in the path, where conda puts it.
  */
 import { withRequest } from '../pipeline.js';
-import type { Middleware } from '../types.js';
+import type { Middleware } from '../../core/types.js';
 
 export function basicAuthHeader(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertPlainPathUrl, decodedPath } from '../../../src/adapters/url-path.js';
+import { assertPlainPathUrl, decodedPath } from '../../../src/core/url-path.js';
 import { localPathOf } from '../../../src/adapters/localfs/index.js';
 import { contentTypeFor } from '../../../src/adapters/localfs/content-type.js';
 import { ftpTarget } from '../../../src/adapters/ftp/index.js';

@@ -2,7 +2,15 @@
  * The Settings type: every setting the connection layer reads, with conda's meaning,
  * fully resolved and read-only. camelCase here; conda's snake_case names live in the registry.
  */
-import type { SettingSource } from './parsers.js';
+/** Where a setting's value came from. */
+export interface SettingSource {
+  /** 'default', 'env:CONDA_SSL_VERIFY', '/home/u/.condarc:12', 'cli:--offline', 'api'. */
+  readonly origin: string;
+  /** Lower-precedence places that also contributed to a merged list or map value. */
+  readonly also?: readonly string[];
+  /** For map settings: where each entry came from (`proxy_servers.http` → `/home/u/.condarc:4`). */
+  readonly entries?: Readonly<Record<string, string>>;
+}
 
 export type PathConflict = 'clobber' | 'warn' | 'prevent';
 

@@ -52,3 +52,16 @@ export function assertPlainPathUrl(text: string): void {
     if (/^(\.|%2e){1,2}$/i.test(segment)) bad('it has a `.` or `..` path segment');
   }
 }
+
+/** A request URL from the caller: file/ftp/s3 paths checked first, a copy for URL objects, CG_INVALID_ARGUMENT when malformed. */
+export function parseRequestUrl(url: string | URL): URL {
+  if (url instanceof URL) return new URL(url.href);
+  assertPlainPathUrl(url);
+  try {
+    return new URL(url);
+  } catch (err) {
+    throw new CondaValueError(`Malformed URL: '${maskUrl(String(url))}'.`, {
+      cause: err, hint: 'Give an absolute URL such as https://conda.anaconda.org/conda-forge/noarch/repodata.json.',
+    });
+  }
+}

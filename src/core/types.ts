@@ -3,7 +3,7 @@
  * still carry credentials until the auth middleware has moved them into a header.
  */
 import type { Headers, Response } from 'undici';
-import type { Settings } from '../config/settings.js';
+import type { Settings } from './settings.js';
 
 export type HttpMethod = 'GET' | 'HEAD';
 

@@ -6,6 +6,7 @@
  * conda_http_errors.
  */
 import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
@@ -217,6 +218,17 @@ export function repodataHelpText(status: number, subdirUrl: string): string | un
 async function writeBody(ctx: TransferContext, res: Response, url: string, tempPath: string, kind: 'zst' | 'plain'): Promise<JsonShapeSummary> {
   const body = (await nodeBodyOf(res)) ?? Readable.from([]);
   const out = createWriteStream(tempPath, { flags: 'wx', highWaterMark: 1 << 20 });
+  try {
+    return await writeThrough(ctx, res, url, body, out, kind);
+  } catch (err) {
+    // The file is opened asynchronously: wait until it is closed, so the caller's unlink finds it.
+    if (!out.closed) await once(out, 'close').catch(() => undefined);
+    throw err;
+  }
+}
+
+async function writeThrough(ctx: TransferContext, res: Response, url: string, body: Readable, out: NodeJS.WritableStream,
+  kind: 'zst' | 'plain'): Promise<JsonShapeSummary> {
   const { limits } = ctx;
   if (kind === 'plain') {
     const guard = new RepodataBodyGuard(url, limits, wireBytesOf(res));

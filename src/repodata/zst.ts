@@ -235,6 +235,8 @@ export async function createZstdDecoder(budget: DecodeBudget = {}): Promise<Tran
 /** Decode a whole (small) zstd buffer, e.g. a shard, within the budget. */
 export async function decodeZstd(data: Uint8Array, budget: DecodeBudget = {}): Promise<Uint8Array> {
   if (data.length === 0) throw new ZstdDecodeError('invalid zstd data: empty');
+  // The window guard first, before a decoder is even loaded.
+  refuse(new ZstdFrameGuard().push(data));
   const decoder = await createZstdDecoder(budget);
   const chunks: Buffer[] = [];
   decoder.on('data', (c: Buffer) => chunks.push(c));

@@ -14,6 +14,7 @@ const LOADERS: Record<string, Loader> = {
   'file:': async () => (await import('./localfs/index.js')).createLocalFsAdapter,
   'ftp:': async () => (await import('./ftp/index.js')).createFtpAdapter,
   's3:': async () => (await import('./s3/index.js')).createS3Adapter,
+  'oci:': async () => (await import('./oci/index.js')).createOciAdapter,
 };
 
 /** Schemes with an adapter, e.g. for error messages. */

@@ -121,6 +121,13 @@ export class NotWritableError extends GatewayError {
   }
 }
 
+/** A write refused for safety: a path escaping its folder, a planted symlink, a special file as target. */
+export class UnsafePathError extends GatewayError {
+  constructor(message: string, path: string, options: Opts<'CG_UNSAFE_PATH'> = {}) {
+    super(message, { ...options, code: 'CG_UNSAFE_PATH', details: { path, ...options.details } });
+  }
+}
+
 export class LockError extends GatewayError {
   constructor(message: string, options: Opts<'CG_LOCKED'> = {}) {
     super(message, { ...options, code: 'CG_LOCKED' });

@@ -48,7 +48,7 @@ export const ERROR_CODES = {
   },
   CG_UNSUPPORTED_SCHEME: {
     family: 'network', exitCode: 2,
-    hint: 'Use an http://, https://, file://, ftp:// or s3:// URL.',
+    hint: 'Use an http://, https://, file://, ftp://, s3:// or oci:// URL.',
     doc: 'No adapter handles the URL scheme.',
   },
   CG_CONNECTION: {
@@ -125,6 +125,11 @@ export const ERROR_CODES = {
     family: 'filesystem', exitCode: 6,
     hint: 'Check the named path.',
     doc: 'Another filesystem error while writing or renaming.',
+  },
+  CG_UNSAFE_PATH: {
+    family: 'filesystem', exitCode: 6,
+    hint: 'A file name from a lock file or server would leave the folder it belongs in, or a symlink or special file sits where we write; nothing was written there.',
+    doc: 'A write was refused: its path escapes the package cache, goes through a symlink we did not create, or names a device, fifo or directory.',
   },
   CG_LOCKED: {
     family: 'filesystem', exitCode: 6,

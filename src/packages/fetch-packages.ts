@@ -18,7 +18,7 @@ import { toGatewayError } from '../session/map-error.js';
 import type { DebugLog } from '../core/types.js';
 import { MirrorSelector, type Candidate } from './mirrors.js';
 import { packageFromUrl } from './package-url.js';
-import { checkCached, defaultPkgsDir, preparePkgsDir, UrlsTxt } from './pkgs-dir.js';
+import { cachePath, checkCached, defaultPkgsDir, listPkgsDir, preparePkgsDir, UrlsTxt } from './pkgs-dir.js';
 import { mergeSpecs } from './read-specs.js';
 import { runScheduled } from './scheduler.js';
 import type { FetchEvent, FetchSummaryJson, PackageResult, PackageSpec } from './types.js';
@@ -103,8 +103,9 @@ export async function fetchPackages(specs: ReadonlyArray<PackageSpec | string>, 
 
   const results = new Map<PackageSpec, PackageResult>();
   const toFetch: PackageSpec[] = [];
+  const present = await listPkgsDir(pkgsDir);
   await forEachLimited(packages, 4, async (pkg) => {
-    const hit = await checkCached(pkgsDir, pkg);
+    const hit = await checkCached(pkgsDir, pkg, present);
     if (!hit) {
       toFetch.push(pkg);
       return;
@@ -130,7 +131,8 @@ export async function fetchPackages(specs: ReadonlyArray<PackageSpec | string>, 
   } else if (toFetch.length) {
     const active = new Map<string, PackageSpec>();
     const session = createSession({
-      settings, log: opts.log, sleep: opts.sleep,
+      // Mirrors are chosen here, per package (with failover on checksum mismatches too), not again by the session.
+      settings: Object.freeze({ ...settings, mirrors: {} }), log: opts.log, sleep: opts.sleep,
       onRetry: (e) => {
         const pkg = active.get(e.url);
         emit({ type: 'retry', url: pkg ? maskUrl(pkg.url) : e.url, fileName: pkg?.fileName ?? '', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason });
@@ -247,7 +249,7 @@ async function attempt(state: RunState, pkg: PackageSpec, candidate: Candidate, 
   state.emit({ type: 'start', url: masked, fileName: pkg.fileName, ...(pkg.size !== undefined ? { size: pkg.size } : {}), ...(candidate.isOriginal ? {} : { mirror: key }) });
   let last = 0;
   try {
-    return await download(candidate.url, join(state.pkgsDir, pkg.fileName), {
+    return await download(candidate.url, cachePath(state.pkgsDir, pkg.fileName), {
       md5: pkg.md5, sha256: pkg.sha256, size: pkg.size, session: state.session, signal: state.abort.signal,
       sleep: state.opts.sleep, log: state.opts.log, ...(patient ? {} : { lockTimeoutMs: 0 }),
       onRetry: (e) => state.emit({ type: 'retry', url: masked, fileName: pkg.fileName, attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),

@@ -11,6 +11,7 @@ interface FetchFlags {
   failFast?: boolean;
   platform?: string[];
   environment?: string;
+  maxSpecBytes?: string;
 }
 
 /** JSON progress lines per package, at most this often. */
@@ -29,6 +30,7 @@ export const registerFetch: RegisterCommand = (program, env) => {
     .option('--platform <subdir>', "platform to take from lock files; repeat or comma-separate (default: this machine's subdir and noarch)",
       (value: string, previous: string[] = []) => [...previous, value])
     .option('--environment <name>', 'environment of a pixi.lock', 'default')
+    .option('--max-spec-bytes <n>', 'largest spec or lock file to read, on disk or decoded from a URL (default: 256 MiB)')
     .action(async (specs: string[], flags: FetchFlags) => {
       const global: GlobalOptions = { ...env.globals(), json: flags.json };
       const { renderError } = await import('../render-error.js');
@@ -54,6 +56,13 @@ async function runFetch(io: CliIo, global: GlobalOptions, specs: string[], flags
     jobs = Number(flags.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new CondaValueError(`-j/--jobs must be a whole number of 1 or more, not '${flags.jobs}'.`);
   }
+  let maxSpecBytes: number | undefined;
+  if (flags.maxSpecBytes !== undefined) {
+    maxSpecBytes = Number(flags.maxSpecBytes);
+    if (!Number.isSafeInteger(maxSpecBytes) || maxSpecBytes < 1) {
+      throw new CondaValueError(`--max-spec-bytes must be a whole number of bytes, not '${flags.maxSpecBytes}'.`);
+    }
+  }
   warnInsecure(io, global);
   const settings = cliSettings(io, global);
   const log = verboseLog(io, global);
@@ -72,7 +81,7 @@ async function runFetch(io: CliIo, global: GlobalOptions, specs: string[], flags
   try {
     const parsed = await readSpecs(specs, {
       platforms: platforms?.length ? platforms : defaultPlatforms(), environment: flags.environment, cwd: io.cwd, settings,
-      signal: controller.signal,
+      signal: controller.signal, maxSpecBytes,
     });
     for (const list of parsed) {
       for (const s of list.skipped) {

@@ -62,6 +62,9 @@ function chain(first: Readable, ...rest: Array<NodeJS.ReadWriteStream | Transfor
   const all = [first, ...rest] as unknown as Readable[];
   const last = all.at(-1)!;
   for (const s of all.slice(0, -1)) s.on('error', (err: Error) => last.destroy(err));
+  // A decoder can fail before the consumer attaches its listener (it loads tar-stream first):
+  // the error stays on the stream (`errored`) for the consumer, and never escapes the process.
+  last.on('error', () => undefined);
   last.on('close', () => {
     for (const s of all.slice(0, -1)) if (!s.destroyed) s.destroy();
   });

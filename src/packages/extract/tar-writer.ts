@@ -69,6 +69,7 @@ export class TarWriter {
     tarBytes.on('error', (err) => extractor.destroy(err));
     tarBytes.pipe(extractor);
     try {
+      if (tarBytes.errored) throw tarBytes.errored;
       for await (const entry of extractor) {
         await this.#entry(entry.header, entry as unknown as EntryData);
       }

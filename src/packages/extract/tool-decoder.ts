@@ -6,7 +6,7 @@
  * Decoders are built for hostile input; zstd keeps its default 128 MiB window limit.
  */
 import { spawn } from 'node:child_process';
-import { Duplex } from 'node:stream';
+import { Duplex, PassThrough } from 'node:stream';
 
 export type Tool = 'zstd' | 'bzip2';
 
@@ -34,14 +34,19 @@ export function toolDecoder(tool: Tool): Duplex {
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 2000) stderr += d.toString();
   });
-  const duplex = Duplex.from({ writable: child.stdin, readable: child.stdout });
+  // The decoded side ends only once the program exited with 0: a decode that fails after its
+  // output ended must still fail the stream, never read as a short, successful one.
+  const decoded = new PassThrough();
+  child.stdout.pipe(decoded, { end: false });
+  const duplex = Duplex.from({ writable: child.stdin, readable: decoded });
   // A consumer that stops early (a refused entry) must not leave the program running.
   duplex.on('close', () => {
     if (child.exitCode === null) child.kill();
   });
   child.on('error', (err) => duplex.destroy(err));
   child.on('close', (code, signal) => {
-    if (code !== 0 && signal === null) duplex.destroy(new Error(`${tool}: ${stderr.trim() || `exit status ${code}`}`));
+    if (code === 0) decoded.end();
+    else duplex.destroy(new Error(`${tool}: ${stderr.trim() || (signal ? `killed by ${signal}` : `exit status ${code}`)}`));
   });
   // An EPIPE on stdin when the program quits early is reported through the exit status instead.
   child.stdin.on('error', () => undefined);

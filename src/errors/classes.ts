@@ -121,6 +121,13 @@ export class NotWritableError extends GatewayError {
   }
 }
 
+/** Another local filesystem failure (EISDIR, EXDEV, EMFILE …): the named path, not the network. */
+export class FilesystemError extends GatewayError {
+  constructor(message: string, options: Opts<'CG_FILESYSTEM'> = {}) {
+    super(message, { ...options, code: 'CG_FILESYSTEM' });
+  }
+}
+
 export class LockError extends GatewayError {
   constructor(message: string, options: Opts<'CG_LOCKED'> = {}) {
     super(message, { ...options, code: 'CG_LOCKED' });

@@ -9,6 +9,8 @@ import { SafeUrl } from '../redact/safe-url.js';
 import { sleep as defaultSleep } from '../util/sleep.js';
 import { AdapterSet } from '../adapters/registry.js';
 import { parseRequestUrl } from '../core/url-path.js';
+import { withFdBackoff } from '../core/fd-pressure.js';
+import { maskUrl } from '../redact/safe-url.js';
 import type { AuthHandler, AuthHandlerSpec, CredentialSource } from '../auth/types.js';
 import { defaultCredentialSources } from '../auth/credential-sources.js';
 import { selectAuthHandlerName } from '../auth/select-handler.js';
@@ -93,7 +95,10 @@ export function createSession(options: SessionOptions = {}): Session {
     headersMiddleware,
     ...(options.headerMiddleware ?? []),
   ];
-  const run = compose(middlewares, async (req, ctx) => (await adapters.get(req.url)).send(req, ctx));
+  // Out of descriptors (a low ulimit -n, many parallel transfers): wait for others to close theirs.
+  const run = compose(middlewares, (req, ctx) => withFdBackoff(async () => (await adapters.get(req.url)).send(req, ctx), {
+    signal: req.signal, log, what: `fetching ${maskUrl(req.url)}`,
+  }));
   let closed = false;
 
   return {

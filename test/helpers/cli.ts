@@ -19,6 +19,8 @@ export interface CliOptions {
   /** Called once the process started (e.g. to kill it). */
   onSpawn?: (child: ChildProcess) => void;
   timeoutMs?: number;
+  /** Shell commands run before the CLI replaces the shell, e.g. `ulimit -n 50`. */
+  shellPrefix?: string;
 }
 
 export function cliCommand(): { command: string; args: string[] } {
@@ -41,7 +43,9 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const { command, args: pre } = cliCommand();
   return new Promise((resolve, reject) => {
-    const child = spawn(command, [...pre, ...args], {
+    const argv = [command, ...pre, ...args];
+    const [file, ...rest] = opts.shellPrefix ? ['sh', '-c', `${opts.shellPrefix} && exec "$@"`, 'sh', ...argv] : argv;
+    const child = spawn(file!, rest, {
       cwd: opts.cwd ?? ROOT, env: cleanEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -16,6 +16,7 @@ import { defaultCredentialSources } from '../auth/credential-sources.js';
 import { selectAuthHandlerName } from '../auth/select-handler.js';
 import { channelNameFromUrl } from '../config/channels.js';
 import type { PluginRegistry } from '../plugins/registry.js';
+import type { AdapterLoader } from '../core/adapter.js';
 import { DispatcherPool } from './dispatchers.js';
 import { compose, withRequest } from './pipeline.js';
 import { offlineMiddleware } from './middleware/offline.js';
@@ -46,6 +47,12 @@ export interface SessionOptions {
   log?: DebugLog;
   /** Extra header middleware, run after the defaults. */
   headerMiddleware?: readonly Middleware[];
+  /**
+   * Adapters for more URL protocols, or replacements of built-in ones, by protocol with the
+   * colon (`{ 'oci:': async () => createOciAdapter }`); for this session only.
+   * @default {} (http, https, file, ftp, s3)
+   */
+  adapters?: Readonly<Record<string, AdapterLoader>>;
   /** Plugins: their session/request headers are sent on http(s); getSession takes auth handlers from them. */
   plugins?: PluginRegistry;
 }
@@ -84,7 +91,7 @@ export function createSession(options: SessionOptions = {}): Session {
   const settings = options.settings ?? defaultSettings();
   const log: DebugLog = options.log ?? (() => undefined);
   const dispatchers = new DispatcherPool(settings, log);
-  const adapters = new AdapterSet({ settings, dispatchers, log });
+  const adapters = new AdapterSet({ settings, dispatchers, log }, options.adapters);
   const middlewares: Middleware[] = [
     offlineMiddleware,
     retryMiddleware,

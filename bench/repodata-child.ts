@@ -8,7 +8,8 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createZstdDecoder, fetchRepodata, loadSettings } from '../src/index.js';
+import { fetchRepodata, loadSettings } from '../src/index.js';
+import { createZstdDecoder } from '../src/repodata/index.js';
 
 const [mode, ...rest] = process.argv.slice(2);
 const started = performance.now();

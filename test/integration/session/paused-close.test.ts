@@ -9,7 +9,8 @@ import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { createSession, download } from '../../../src/index.js';
+import { download } from '../../../src/index.js';
+import { createSession } from '../../../src/session/index.js';
 import { bytes, sha256, tempDir } from '../../helpers/fs.js';
 import { testSettings } from '../../helpers/settings.js';
 

@@ -149,10 +149,8 @@ test('the CLI refuses a self-signed server with CondaSSLError and accepts it onl
   count();
 });
 
-test('tls summary', (t) => {
-  const line = `tls: ${checks} checks passed (unknown CA refused, self-signed refused, CA bundle and REQUESTS_CA_BUNDLE accepted, ` +
-    'ssl_verify false opt-out, Authorization/Cookie dropped cross-host, https→http refused, CLI)';
-  t.diagnostic(line);
-  console.log(line);
-  assert.ok(checks >= 10);
+// The summary line is a report, not a test: each test above asserts its own checks, and runs alone (--test-name-pattern).
+after(() => {
+  console.log(`tls: ${checks} checks passed in this run (of 13: unknown CA refused, self-signed refused, CA bundle and ` +
+    'REQUESTS_CA_BUNDLE accepted, ssl_verify false opt-out, Authorization/Cookie dropped cross-host, https→http refused, CLI)');
 });

@@ -5,8 +5,7 @@
  */
 import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { download, isGatewayError } from '../../src/index.js';
 import { createSession } from '../../src/session/index.js';
@@ -15,21 +14,14 @@ import { redirect } from '../helpers/faults.js';
 import { bytes, listDir, sha256, tempDir } from '../helpers/fs.js';
 import { noSleep, testSettings } from '../helpers/settings.js';
 import { runCli } from '../helpers/cli.js';
-import { makePki, type TestPki } from './suites/openssl-certs.js';
+import { testCerts } from '../helpers/certs.js';
 
 let checks = 0;
 const count = (): void => {
   checks++;
 };
 
-let pkiPromise: Promise<TestPki> | undefined;
-function pki(): Promise<TestPki> {
-  pkiPromise ??= tempDir(undefined, 'cg-pki-').then((dir) => makePki(dir));
-  return pkiPromise;
-}
-after(async () => {
-  if (pkiPromise) await rm(dirname((await pkiPromise).caPath), { recursive: true, force: true });
-});
+const pki = testCerts;
 
 const BODY = bytes(40_000, 21);
 

@@ -69,8 +69,10 @@ try {
     expect(r.status === 0 && r.out.includes('esm ok'), r.out);
   });
 
-  step('require from CommonJS (root and a subpath)', () => {
-    const code = "const cg = require('conda-gateway'); const s = require('conda-gateway/session');\n" +
+  const subpaths = Object.keys(pkg.exports).filter((k) => k !== './package.json').map((k) => (k === '.' ? pkg.name : `${pkg.name}/${k.slice(2)}`));
+  step(`require from CommonJS (${subpaths.length} entry points)`, () => {
+    const code = `for (const id of ${JSON.stringify(subpaths)}) if (Object.keys(require(id)).length === 0) { console.log('empty: ' + id); process.exit(3); }\n` +
+      "const cg = require('conda-gateway'); const s = require('conda-gateway/session');\n" +
       "if (typeof cg.download !== 'function' || typeof s.createSession !== 'function') process.exit(3);\n" +
       "console.log('cjs ok');";
     const r = run(process.execPath, ['--no-warnings', '-e', code], { cwd: app });

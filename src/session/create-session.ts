@@ -78,6 +78,20 @@ export interface FetchInit {
   method?: HttpMethod;
   headers?: Record<string, string> | Headers;
   signal?: AbortSignal;
+  /**
+   * Hears this request's transport retries, after the session's own `onRetry` (a shared session
+   * from getSession can then still tell each caller about its own retries).
+   */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+/** The session's listener, then the request's. */
+function bothListeners(session?: (event: RetryEvent) => void, request?: (event: RetryEvent) => void) {
+  if (!session || !request) return session ?? request;
+  return (event: RetryEvent): void => {
+    session(event);
+    request(event);
+  };
 }
 
 export interface Session {
@@ -120,7 +134,7 @@ export function createSession(options: SessionOptions = {}): Session {
       };
       const ctx: RequestContext = {
         settings, log, channelName: options.channelName, attempt: 1,
-        sleep: options.sleep ?? defaultSleep, onRetry: options.onRetry,
+        sleep: options.sleep ?? defaultSleep, onRetry: bothListeners(options.onRetry, init.onRetry),
       };
       const started = performance.now();
       const res = await run(req, ctx);

@@ -4,6 +4,7 @@
  * with a short, growing, jittered wait, for up to a minute; only then let the error out
  * (mapped to CG_FILESYSTEM with a hint naming the open-file limit).
  */
+import { readFileSync } from 'node:fs';
 import { systemCodeOf } from '../errors/from-system.js';
 import { sleep } from '../util/sleep.js';
 
@@ -43,4 +44,33 @@ export async function withFdBackoff<T>(fn: () => Promise<T>, options: FdBackoffO
       waitedMs += wait;
     }
   }
+}
+
+/** Descriptors one transfer keeps open: its partial file, its socket, and one for lock files, credential reads, renames. */
+export const FDS_PER_TRANSFER = 3;
+/** What Node (event loop, stdio, module loading) keeps open before any transfer. */
+export const FDS_RESERVED = 24;
+
+let limitRead = false;
+let limitCached: number | undefined;
+/** The soft RLIMIT_NOFILE, read once from /proc/self/limits (Linux); undefined elsewhere or when unlimited. */
+export function openFileLimit(): number | undefined {
+  if (!limitRead) {
+    try {
+      const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+      limitCached = m ? Number(m[1]) : undefined;
+      limitRead = true;
+    } catch { /* not Linux, or out of descriptors right now: try again next time */ }
+  }
+  return limitCached;
+}
+
+/**
+ * How many transfers may run at once under the open-file limit. Each holds its partial file
+ * while it waits for a socket, so too many at once can hold every descriptor and wait for one
+ * forever (ulimit -n 50, -j 32); below the limit they only slow down.
+ */
+export function transfersWithinFdLimit(wanted: number, limit: number | undefined = openFileLimit()): number {
+  if (limit === undefined) return wanted;
+  return Math.max(1, Math.min(wanted, Math.floor((limit - FDS_RESERVED) / FDS_PER_TRANSFER)));
 }

@@ -4,7 +4,7 @@
  */
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { AbortedError, CondaError, CondaSSLError, DiskFullError, FilesystemError, NotWritableError, ProxyError } from '../errors/classes.js';
-import { readFileSync } from 'node:fs';
+import { openFileLimit } from '../core/fd-pressure.js';
 import { CondaHTTPError } from '../errors/http-error.js';
 import { fromSystemError, systemCodeOf } from '../errors/from-system.js';
 import { ERROR_CODES } from '../errors/codes.js';
@@ -119,13 +119,3 @@ const FS_HINTS: Record<string, string> = {
   EIO: 'the disk reported an I/O error; check the device.',
   ENAMETOOLONG: 'the name is too long for this filesystem.',
 };
-
-/** The soft RLIMIT_NOFILE on Linux, to print in the hint; undefined elsewhere or when it cannot be read. */
-function openFileLimit(): number | undefined {
-  try {
-    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
-    return m ? Number(m[1]) : undefined;
-  } catch {
-    return undefined;
-  }
-}

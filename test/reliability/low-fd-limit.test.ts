@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { startFileServer } from '../helpers/servers/http.js';
 import { bytes, listDir, sha256, tempDir } from '../helpers/fs.js';
 import { runCli } from '../helpers/cli.js';
+import { FDS_PER_TRANSFER, FDS_RESERVED, transfersWithinFdLimit } from '../../src/core/fd-pressure.js';
 
 const LIMIT = 50;
 
@@ -25,7 +26,9 @@ function canRunUnder(limit: number): string | undefined {
   return probe.status === 0 ? undefined : `node does not start with ulimit -n ${limit}: ${probe.stderr.toString().trim()}`;
 }
 
-test(`fetch -j 16 of 60 packages under ulimit -n ${LIMIT} slows down and completes`, async (t) => {
+// -j 16 fits under the limit with waiting; -j 64 would hold every descriptor with partial files and wait forever
+// for a socket, so the scheduler runs no more transfers at once than the limit can carry.
+for (const jobs of [16, 64]) test(`fetch -j ${jobs} of 60 packages under ulimit -n ${LIMIT} slows down and completes`, async (t) => {
   const reason = canRunUnder(LIMIT);
   if (reason) return t.skip(reason);
   const server = await startFileServer(t);
@@ -39,7 +42,7 @@ test(`fetch -j 16 of 60 packages under ulimit -n ${LIMIT} slows down and complet
   const spec = join(dir, 'env.txt');
   await writeFile(spec, `# platform: linux-64\n@EXPLICIT\n${pkgs.map((p) => `${server.url}/cf/linux-64/${p.name}#sha256:${sha256(p.body)}`).join('\n')}\n`);
   const pkgsDir = join(dir, 'pkgs');
-  const res = await runCli(['fetch', spec, '--pkgs-dir', pkgsDir, '-j', '16'], {
+  const res = await runCli(['fetch', spec, '--pkgs-dir', pkgsDir, '-j', String(jobs)], {
     env: { CONDA_GATEWAY_NO_PROGRESS: '1' }, timeoutMs: 110_000, shellPrefix: `ulimit -n ${LIMIT}`,
   });
   assert.equal(res.code, 0, `exit ${res.code}\n${res.stderr}`);
@@ -47,4 +50,11 @@ test(`fetch -j 16 of 60 packages under ulimit -n ${LIMIT} slows down and complet
   const files = (await listDir(pkgsDir)).filter((f) => f.endsWith('.conda'));
   assert.equal(files.length, 60);
   for (const p of pkgs) assert.equal(sha256(await readFile(join(pkgsDir, p.name))), sha256(p.body));
+});
+
+test('the number of transfers at once follows the open-file limit', () => {
+  assert.equal(transfersWithinFdLimit(64, 50), Math.floor((50 - FDS_RESERVED) / FDS_PER_TRANSFER));
+  assert.equal(transfersWithinFdLimit(16, 1024), 16, 'a roomy limit changes nothing');
+  assert.equal(transfersWithinFdLimit(8, undefined), 8, 'an unknown limit changes nothing');
+  assert.equal(transfersWithinFdLimit(8, 10), 1, 'always at least one');
 });

@@ -49,8 +49,12 @@ function loadOsLock(): Promise<OsLock | null> {
 
 const inProcess = new Map<string, Promise<void>>();
 
-/** Wait for our turn on a path within this process; resolves to the release function. */
-async function mutex(path: string): Promise<{ release: () => void; waited: boolean }> {
+/**
+ * Wait for our turn on a path within this process, until `deadline` (the same lockTimeoutMs as
+ * the cross-process wait) or an abort; resolves to the release function. A waiter that gives
+ * up still passes the turn on: its link in the chain resolves as soon as the one before it.
+ */
+async function mutex(path: string, deadline: number, signal?: AbortSignal): Promise<{ release: () => void; waited: boolean }> {
   const previous = inProcess.get(path);
   let release!: () => void;
   const mine = new Promise<void>((resolve) => {
@@ -58,14 +62,42 @@ async function mutex(path: string): Promise<{ release: () => void; waited: boole
   });
   const chained = (previous ?? Promise.resolve()).then(() => mine);
   inProcess.set(path, chained);
-  if (previous) await previous;
-  return {
-    waited: previous !== undefined,
-    release: () => {
-      release();
+  // The entry goes once the whole chain up to us is through (a waiter that gave up must not
+  // let the next one past a writer still at work).
+  const done = (): void => {
+    release();
+    void chained.then(() => {
       if (inProcess.get(path) === chained) inProcess.delete(path);
-    },
+    });
   };
+  if (previous) {
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    try {
+      await Promise.race([
+        previous,
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(lockTimeout(path, 'another download in this process is writing it')), Math.max(0, deadline - Date.now()));
+          onAbort = () => reject(signal?.reason ?? new Error('aborted'));
+          if (signal?.aborted) onAbort();
+          signal?.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+    } catch (err) {
+      done();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+  return { waited: previous !== undefined, release: done };
+}
+
+function lockTimeout(path: string, why: string): LockError {
+  return new LockError(`Failed to acquire lock on ${path}: ${why}.`, {
+    details: { path }, hint: `Wait for the other writer, raise the lock timeout, or remove ${path} if none is running.`,
+  });
 }
 
 function isBusy(err: unknown): boolean {
@@ -79,7 +111,7 @@ function isBusy(err: unknown): boolean {
  */
 export async function lockFile(path: string, options: LockOptions = {}): Promise<LockedFile> {
   const deadline = Date.now() + (options.timeoutMs ?? 30 * 60_000);
-  const local = await mutex(path);
+  const local = await mutex(path, deadline, options.signal);
   let waited = local.waited;
   try {
     const osLock = options.noLock ? null : await loadOsLock();
@@ -121,9 +153,7 @@ export async function lockFile(path: string, options: LockOptions = {}): Promise
       await handle.close().catch(() => undefined);
       waited = true;
       if (Date.now() > deadline) {
-        throw new LockError(`Failed to acquire lock on ${path}: another process is writing it.`, {
-          details: { path }, hint: `Wait for the other process, or remove ${path} if none is running.`,
-        });
+        throw lockTimeout(path, 'another process is writing it');
       }
       await sleep(delay, options.signal);
     }

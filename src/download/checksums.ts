@@ -7,6 +7,13 @@ export interface Expected {
   md5?: string;
   sha256?: string;
   size?: number;
+  /**
+   * True when md5 came next to a sha256: conda then checks sha256 only (download_partial_file),
+   * so a differing md5 is logged as a warning, never a failure.
+   */
+  md5Advisory?: boolean;
+  /** An md5 that was given next to a sha256 but is not 32 hex digits: ignored, as conda ignores it. */
+  ignoredMd5?: string;
 }
 
 const HEX_LENGTH = { md5: 32, sha256: 64 } as const;
@@ -32,12 +39,20 @@ export function normalizeSize(value: unknown): number | undefined {
   return n;
 }
 
+/** Checked expectations. sha256 wins over md5 (conda): with a sha256, a malformed md5 is ignored, not an error. */
 export function normalizeExpected(input: { md5?: unknown; sha256?: unknown; size?: unknown }): Expected {
   const out: Expected = {};
-  const md5 = normalizeChecksum('md5', input.md5);
   const sha256 = normalizeChecksum('sha256', input.sha256);
+  let md5: string | undefined;
+  try {
+    md5 = normalizeChecksum('md5', input.md5);
+  } catch (err) {
+    if (!sha256) throw err;
+    out.ignoredMd5 = String(input.md5).slice(0, 100);
+  }
   const size = normalizeSize(input.size);
   if (md5) out.md5 = md5;
+  if (md5 && sha256) out.md5Advisory = true;
   if (sha256) out.sha256 = sha256;
   if (size !== undefined) out.size = size;
   return out;

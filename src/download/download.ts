@@ -36,6 +36,9 @@ export async function download(url: string | URL, target: string, opts: Download
       `No adapter for '${parsed.protocol}' URLs (${maskUrl(parsed)}); supported schemes: ${supportedSchemes().join(', ')}.`,
       { url: parsed });
   }
+  if (expected.ignoredMd5 !== undefined) {
+    opts.log?.(`warning: ignoring the malformed md5 '${expected.ignoredMd5}' for ${maskUrl(parsed)}: the sha256 decides (as in conda)`);
+  }
   const targetPath = resolve(target);
   await assertWritableDir(dirname(targetPath));
   const settings = opts.session?.settings ?? opts.settings ?? defaultSettings();
@@ -112,7 +115,7 @@ async function reuseExistingTarget(job: Job): Promise<DownloadResult | undefined
 function matches(expected: Expected, digest: { sha256: string; md5?: string }, size: number): boolean {
   if (expected.size !== undefined && expected.size !== size) return false;
   if (expected.sha256 !== undefined && expected.sha256 !== digest.sha256) return false;
-  if (expected.md5 !== undefined && expected.md5 !== digest.md5) return false;
+  if (expected.md5 !== undefined && !expected.md5Advisory && expected.md5 !== digest.md5) return false;
   return true;
 }
 
@@ -215,6 +218,11 @@ function verify(job: Job, digest: { sha256: string; md5?: string }, size: number
   };
   if (expected.size !== undefined && size !== expected.size) mismatch('size', expected.size, size);
   if (expected.sha256 !== undefined && digest.sha256 !== expected.sha256) mismatch('sha256', expected.sha256, digest.sha256);
-  if (expected.md5 !== undefined && digest.md5 !== expected.md5) mismatch('md5', expected.md5, digest.md5 ?? '');
+  if (expected.md5 !== undefined && digest.md5 !== expected.md5) {
+    if (!expected.md5Advisory) mismatch('md5', expected.md5, digest.md5 ?? '');
+    // conda checks sha256 only when both are given; the sha256 matched, so the md5 is what is wrong.
+    job.opts.log?.(`warning: md5 of ${job.safeUrl.toString()} is ${digest.md5 ?? '?'}, not the expected ${expected.md5}; ` +
+      'the sha256 matches, so the file is kept (sha256 wins over md5, as in conda)');
+  }
 }
 

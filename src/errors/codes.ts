@@ -78,8 +78,8 @@ export const ERROR_CODES = {
   },
   CG_REDIRECT: {
     family: 'network', exitCode: 3,
-    hint: 'The server redirects in a loop, too often, or from https to http; contact the channel owner.',
-    doc: 'A redirect was refused: too many hops, a loop, or a downgrade from https to http.',
+    hint: 'The server redirects in a loop, too often, from https to http, or to a scheme other than http(s); contact the channel owner.',
+    doc: 'A redirect was refused: too many hops, a loop, a downgrade from https to http, or a target that is not http(s) (file:, ftp:, s3:, data:, …).',
   },
   CG_HTTP_STATUS: {
     family: 'http', exitCode: 4,

@@ -8,11 +8,16 @@ import { GatewayError } from './gateway-error.js';
 import type { ErrorCode } from './codes.js';
 import { SafeUrl } from '../redact/safe-url.js';
 import { redactText } from '../redact/redact-text.js';
+import type { JsonValue } from './gateway-error.js';
+import { maskJson, readCappedText, secretsOfUrl, type ErrorBodySource } from './error-body.js';
 
 const CONFIG_HELP_URL = 'https://conda.io/docs/config.html';
 const DEFAULT_CHANNEL_ALIAS_HOST = 'conda.anaconda.org';
 
-/** conda's help text for an HTTP failure, chosen by status, token presence and channel alias. */
+/**
+ * conda's help text for an HTTP failure, chosen by status, token presence and channel alias.
+ * Give it the real URL: a masked one no longer shows its `/t/<token>/` (conda's Channel(url).token).
+ */
 export function httpHelpText(status: number | undefined, url: string, channelAlias?: string): string {
   const hasToken = /\/t\/[A-Za-z0-9-]+/.test(url);
   let aliasHost = DEFAULT_CHANNEL_ALIAS_HOST;
@@ -78,6 +83,10 @@ export interface CondaHTTPErrorArgs {
   attempts?: number;
   /** Server-provided message (from a JSON body). Replaces the help text, as conda does. */
   serverMessage?: string;
+  /** The help text to use instead of the download one (repodata has its own for 5xx and other statuses). */
+  help?: string;
+  /** The parsed JSON error body (conda's `json`), already masked; `{}` when there was none. */
+  json?: { [key: string]: JsonValue };
   cfRay?: string;
   channelAlias?: string;
   cause?: unknown;
@@ -89,13 +98,16 @@ export interface CondaHTTPErrorArgs {
 export class CondaHTTPError extends GatewayError {
   readonly status: number | undefined;
   readonly reason: string;
+  /** The server's JSON error body, masked and size-capped (conda's `CondaHTTPError.json`); `{}` when none. */
+  readonly json: { readonly [key: string]: JsonValue };
 
   constructor(args: CondaHTTPErrorArgs) {
     const safe = SafeUrl.from(args.url);
     const shown = safe.toString();
     const status = args.status;
     const reason = (args.reason || (status ? STATUS_CODES[status] ?? '' : '') || 'CONNECTION FAILED').toUpperCase();
-    const help = args.serverMessage ?? httpHelpText(status, shown, args.channelAlias);
+    // Chosen from the real URL (its /t/<token>/ decides the 401/403 text), printed masked.
+    const help = args.serverMessage ?? args.help ?? httpHelpText(status, safe.withCredentials(), args.channelAlias);
     const retried = args.attempts && args.attempts > 1
       ? ` (failed after ${args.attempts - 1} ${args.attempts === 2 ? 'retry' : 'retries'})` : '';
     const message =
@@ -107,38 +119,39 @@ export class CondaHTTPError extends GatewayError {
       code: args.code ?? (status ? 'CG_HTTP_STATUS' : 'CG_CONNECTION'),
       url: safe, attempts: args.attempts, elapsedMs: args.elapsedMs, cause: args.cause, secrets: args.secrets,
       hint: args.hint,
-      details: { status: status ?? 0, reason },
+      details: { status: status ?? 0, reason, ...(args.json && Object.keys(args.json).length > 0 ? { json: args.json } : {}) },
     });
     this.status = status;
     this.reason = reason;
+    this.json = Object.freeze({ ...(args.json ?? {}) });
   }
 }
 
 /** Minimal view of a Response, so callers can pass undici's or the global class. */
-export interface ResponseLike {
+export interface ResponseLike extends ErrorBodySource {
   readonly status: number;
   readonly statusText: string;
-  readonly headers: { get(name: string): string | null };
-  text(): Promise<string>;
 }
-
-const MAX_ERROR_BODY = 64 * 1024;
 
 /**
  * Build a CondaHTTPError from an error response, reading reason/message from a JSON body
- * (`reason`, `message`) or `detail` from application/problem+json, as conda does.
+ * (`reason`, `message`) or `detail` from application/problem+json, as conda does. At most
+ * MAX_ERROR_BODY bytes of the body are read; a longer body is cancelled and ignored.
  */
 export async function httpErrorFromResponse(
   res: ResponseLike,
-  args: Omit<CondaHTTPErrorArgs, 'status' | 'reason' | 'serverMessage' | 'cfRay'>,
+  args: Omit<CondaHTTPErrorArgs, 'status' | 'reason' | 'serverMessage' | 'cfRay' | 'json'>,
 ): Promise<CondaHTTPError> {
   let reason = res.statusText || undefined;
   let serverMessage: string | undefined;
+  let json: { [key: string]: JsonValue } | undefined;
   const contentType = res.headers.get('content-type') ?? '';
+  const secrets = [...(args.secrets ?? []), ...secretsOfUrl(SafeUrl.from(args.url).withCredentials())];
   try {
-    const text = await res.text();
-    if (text && text.length <= MAX_ERROR_BODY && /^\s*\{/.test(text)) {
+    const text = await readCappedText(res);
+    if (text && /^\s*\{/.test(text)) {
       const body = JSON.parse(text) as Record<string, unknown>;
+      json = maskJson(body, secrets) as { [key: string]: JsonValue };
       if (typeof body.reason === 'string' && body.reason) reason = body.reason;
       if (typeof body.message === 'string' && body.message) serverMessage = body.message;
       if (contentType.includes('application/problem+json') && typeof body.detail === 'string') serverMessage = body.detail;
@@ -149,8 +162,10 @@ export async function httpErrorFromResponse(
   return new CondaHTTPError({
     ...args,
     status: res.status,
-    reason,
-    serverMessage: serverMessage === undefined ? undefined : redactText(serverMessage, args.secrets),
+    reason: reason === undefined ? undefined : redactText(reason, secrets),
+    serverMessage: serverMessage === undefined ? undefined : redactText(serverMessage, secrets),
     cfRay: res.headers.get('cf-ray') ?? undefined,
+    json,
+    secrets,
   });
 }

@@ -71,7 +71,7 @@ export interface ParsedState {
  * (conda's JSONDecodeError case, e.g. the JSON written twice); the caller then starts afresh.
  */
 export function parseState(text: string): ParsedState {
-  const raw: unknown = JSON.parse(text);
+  const raw: unknown = JSON.parse(pythonJsonToStrict(text));
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SyntaxError('state file is not a JSON object');
   const obj = raw as Record<string, unknown>;
   const warnings: string[] = [];
@@ -103,11 +103,75 @@ export function parseState(text: string): ParsedState {
   return { state, warnings };
 }
 
+/**
+ * conda's has_format: `last_checked` must be text datetime.fromisoformat reads (a trailing Z
+ * allowed) and `value` must be present; anything else is malformed and dropped ("not known").
+ * V8's Date.parse is far more lenient ("1", "Tuesday 5"), so the form is checked first.
+ */
 function parseFlag(value: unknown): FormatFlag | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { value: v, last_checked: checked } = value as Record<string, unknown>;
-  if (typeof checked !== 'string' || Number.isNaN(Date.parse(checked.replace(/(\.\d{3})\d+/, '$1')))) return undefined;
-  return { value: Boolean(v), last_checked: checked };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const obj = value as Record<string, unknown>;
+  if (!('value' in obj) || typeof obj.last_checked !== 'string' || isoDateMs(obj.last_checked) === undefined) return undefined;
+  return { value: pythonTruthy(obj.value), last_checked: obj.last_checked };
+}
+
+// What Python's datetime.fromisoformat accepts, in its extended form (conda writes `...T11:45:44.123456Z`).
+const ISO_DATETIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2})(?::(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?)?(Z|[+-]\d{2}(?::?\d{2}(?::?\d{2}(?:\.\d{1,6})?)?)?)?)?$/;
+
+/** Milliseconds since the epoch for a fromisoformat-valid text (no zone read as UTC), else undefined. */
+export function isoDateMs(text: string): number | undefined {
+  const m = ISO_DATETIME.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour = 0, minute = 0, second = 0] = m.slice(1, 7).map((x) => (x === undefined ? undefined : Number(x))) as number[];
+  if (month! < 1 || month! > 12 || day! < 1 || day! > new Date(Date.UTC(year!, month!, 0)).getUTCDate()) return undefined;
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const fraction = Number(`0.${m[7] ?? '0'}`) * 1000;
+  let ms = Date.UTC(year!, month! - 1, day!, hour, minute, second) + Math.floor(fraction);
+  const zone = m[8];
+  if (zone && zone !== 'Z') {
+    const z = /^([+-])(\d{2}):?(\d{2})?/.exec(zone)!;
+    const offset = (Number(z[2]) * 60 + Number(z[3] ?? 0)) * 60_000;
+    if (Number(z[2]) > 23 || Number(z[3] ?? 0) > 59) return undefined;
+    ms -= z[1] === '-' ? -offset : offset;
+  }
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** Python's bool(): empty strings, lists and dicts and 0 are false. */
+function pythonTruthy(v: unknown): boolean {
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object' && v !== null) return Object.keys(v).length > 0;
+  return Boolean(v);
+}
+
+/**
+ * Python's json writes NaN, Infinity and -Infinity bare (a `"mod": NaN` is something conda can
+ * write); JSON.parse refuses them. Outside strings they become null, which the parser above then
+ * repairs key by key as conda does (a non-string mod reads as ""), keeping the rest of the state.
+ */
+export function pythonJsonToStrict(text: string): string {
+  if (!/NaN|Infinity/.test(text)) return text;
+  let out = '';
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    const word = /^(-?Infinity|NaN)/.exec(text.slice(i, i + 9));
+    if (word) {
+      out += 'null';
+      i += word[1]!.length;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return out;
 }
 
 /** What `JSON.stringify` gives for a public state: the nanosecond fields as exact decimal strings. */
@@ -157,7 +221,7 @@ export function isoNow(now: number = Date.now()): string {
 export function hasFormat(state: RepodataState, fmt: FormatName): { value: boolean; lastChecked?: Date } {
   const flag = state[`has_${fmt}`];
   if (!flag) return { value: true };
-  return { value: flag.value, lastChecked: new Date(Date.parse(flag.last_checked.replace(/(\.\d{3})\d+/, '$1'))) };
+  return { value: flag.value, lastChecked: new Date(isoDateMs(flag.last_checked) ?? Number.NaN) };
 }
 
 export function setHasFormat(state: RepodataState, fmt: FormatName, value: boolean, now: number = Date.now()): void {

@@ -55,17 +55,21 @@ const SERVER_ERROR_TEXT =
   'try your request again.  If the problem persists, consider notifying the maintainer\n' +
   'of the remote server.\n';
 
-/** Validators to send: only when the cached data is trusted (else they were cleared). */
-export function conditionalHeaders(state: RepodataState, trusted: boolean): Record<string, string> {
+/**
+ * Validators to send: only when the cached data is trusted (else they were cleared). conda per
+ * interface: ZstdRepoInterface (repodata_use_zst, for .json.zst and its .json fallback) sends
+ * If-None-Match only; CondaRepoInterface and the shard index send If-Modified-Since too.
+ */
+export function conditionalHeaders(state: RepodataState, trusted: boolean, etagOnly = false): Record<string, string> {
   const headers: Record<string, string> = {};
   if (!trusted) return headers;
   if (state.etag) headers['if-none-match'] = state.etag;
-  if (state.mod) headers['if-modified-since'] = state.mod;
+  if (state.mod && !etagOnly) headers['if-modified-since'] = state.mod;
   return headers;
 }
 
 export async function transferRepodata(ctx: TransferContext, previous: RepodataState, trusted: boolean, tempPath: string): Promise<TransferOutcome> {
-  const headers = conditionalHeaders(previous, trusted);
+  const headers = conditionalHeaders(previous, trusted, ctx.settings.repodataUseZst);
   const state: RepodataState = { ...previous };
   const retries = new BodyRetries(ctx);
   if (ctx.settings.repodataUseZst && shouldCheckFormat(state, 'zst')) {
@@ -90,7 +94,8 @@ export async function transferRepodata(ctx: TransferContext, previous: RepodataS
       } else if (res.status >= 400 && res.status < 500 && res.status !== 416) {
         await discard(res);
       } else {
-        throw await repodataHttpError(ctx, res, 'repodata.json.zst');
+        // conda's conda_http_errors(url, repodata_fn) names repodata.json even for the .zst request.
+        throw await repodataHttpError(ctx, res, 'repodata.json');
       }
       break;
     }
@@ -172,16 +177,32 @@ export async function send(ctx: TransferContext, url: string, headers: Record<st
   }
 }
 
-/** conda_http_errors for everything but the 404 cases. */
+/** conda_http_errors for everything but the 404 cases: the URL named is `<subdir>/<fn>`. */
 export async function repodataHttpError(ctx: TransferContext, res: Response, fn: string): Promise<CondaHTTPError> {
   const url = `${ctx.url}/${fn}`;
   const info = getResponseInfo(res);
-  const common = { url, attempts: info?.attempts, elapsedMs: info?.elapsedMs, channelAlias: ctx.settings.channelAlias };
-  if (res.status >= 500) {
-    await discard(res);
-    return new CondaHTTPError({ ...common, status: res.status, reason: res.statusText, serverMessage: SERVER_ERROR_TEXT });
+  return httpErrorFromResponse(res, {
+    url, attempts: info?.attempts, elapsedMs: info?.elapsedMs, channelAlias: ctx.settings.channelAlias,
+    help: repodataHelpText(res.status, ctx.url),
+  });
+}
+
+/**
+ * conda_http_errors' texts other than 401/403 (those are the download ones): the 5xx paragraph,
+ * else the generic text with the repo.anaconda.com firewall paragraph for that host, then the
+ * subdir URL as Python's repr prints it (masked here).
+ */
+export function repodataHelpText(status: number, subdirUrl: string): string | undefined {
+  if (status === 401 || status === 403) return undefined;
+  if (status >= 500 && status < 600) return SERVER_ERROR_TEXT;
+  const generic = 'An HTTP error occurred when trying to retrieve this URL.\n' +
+    'HTTP errors are often intermittent, and a simple retry will get you on your way.\n';
+  const shown = `'${maskUrl(subdirUrl)}'`;
+  if (subdirUrl.startsWith('https://repo.anaconda.com/')) {
+    return `${generic}\nIf your current network has https://repo.anaconda.com blocked, please file\n` +
+      `a support request with your network engineering team.\n\n${shown}\n`;
   }
-  return httpErrorFromResponse(res, common);
+  return `${generic}${shown}\n`;
 }
 
 /** Stream the body (through `decoder` when given) into a new temp file. */

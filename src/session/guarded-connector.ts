@@ -5,6 +5,10 @@
  * fixed only in undici 8, which needs Node 22). We catch that assertion and cut the
  * connection instead: the body fails with a connection error, which download() resumes
  * with Range and callers see as a retryable CG_CONNECTION.
+ *
+ * It also keeps a TLS alert from being lost: with TLS 1.3 a server that wants a client
+ * certificate sends its alert after the handshake, and undici then reports the close that
+ * follows ("other side closed"). The alert is what happened, so it is what we report.
  */
 import type { Socket } from 'node:net';
 import { buildConnector } from 'undici';
@@ -22,7 +26,13 @@ export function guardedConnector(options: buildConnector.BuildOptions): buildCon
 
 function guardEnd(socket: Socket): void {
   const emit = socket.emit as (this: Socket, event: string | symbol, ...args: unknown[]) => boolean;
+  let tlsAlert: Error | undefined;
   socket.emit = function guardedEmit(this: Socket, event: string | symbol, ...rest: unknown[]): boolean {
+    if (event === 'error') {
+      const code = (rest[0] as { code?: unknown } | undefined)?.code;
+      if (typeof code === 'string' && code.startsWith('ERR_SSL_')) tlsAlert ??= rest[0] as Error;
+      else if (code === 'UND_ERR_SOCKET' && tlsAlert) return emit.call(this, event, tlsAlert);
+    }
     if (event !== 'end') return emit.call(this, event, ...rest);
     try {
       return emit.call(this, event, ...rest);

@@ -1,6 +1,8 @@
 /**
  * Follow redirects (at most 30, like requests). On a change of origin the Authorization,
- * Cookie and URL credentials are dropped; a redirect from https to http is refused.
+ * Cookie and URL credentials are dropped; a redirect from https to http is refused, and so is
+ * any redirect to a scheme other than http(s): a hostile server must not make us read a local
+ * file (file:), send .netrc passwords in clear (ftp:) or sign a request with the user's AWS keys (s3:).
  */
 import { RedirectError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';
@@ -10,6 +12,13 @@ import type { Middleware } from '../../core/types.js';
 
 export const MAX_REDIRECTS = 30;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** A refused target for the error text: masked, and an opaque URL (data:, javascript:) shows its scheme only. */
+function describeForeignTarget(target: URL): string {
+  if (!target.href.startsWith(`${target.protocol}//`)) return `${target.protocol}…`;
+  const masked = maskUrl(target);
+  return masked.length > 300 ? `${masked.slice(0, 300)}…` : masked;
+}
 
 export const redirectMiddleware: Middleware = async (req, _ctx, next) => {
   let current = req;
@@ -30,6 +39,11 @@ export const redirectMiddleware: Middleware = async (req, _ctx, next) => {
       target = new URL(location, current.url);
     } catch {
       throw new RedirectError(`The server sent an invalid redirect location for ${maskUrl(current.url)}.`, { url: current.url });
+    }
+    if (!/^https?:$/.test(target.protocol)) {
+      throw new RedirectError(
+        `Refused a redirect from ${maskUrl(current.url)} to ${describeForeignTarget(target)}: only redirects to http(s) are followed.`,
+        { url: current.url });
     }
     if (current.url.protocol === 'https:' && target.protocol !== 'https:') {
       throw new RedirectError(

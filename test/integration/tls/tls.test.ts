@@ -8,6 +8,7 @@ import { type SettingValues } from '../../../src/config/index.js';
 import { startFileServer } from '../../helpers/servers/http.js';
 import { testCerts, type CertPair } from '../../helpers/certs.js';
 import { listDir, tempDir } from '../../helpers/fs.js';
+import { runCli } from '../../helpers/cli.js';
 
 async function httpsServer(t: import('node:test').TestContext, pair: CertPair, requestCert = false) {
   const certs = await testCerts();
@@ -86,7 +87,34 @@ test('mTLS: client_ssl_cert with client_ssl_cert_key, or both in one file, is pr
   const url = `${server.url}/chan/noarch/repodata.json`;
   assert.equal((await get(url, { sslVerify: certs.caPath, clientSslCert: certs.client.certPath, clientSslCertKey: certs.client.keyPath })).status, 200);
   assert.equal((await get(url, { sslVerify: certs.caPath, clientSslCert: certs.clientCombinedPath })).status, 200);
-  await assert.rejects(get(url, { sslVerify: certs.caPath }), (e: unknown) => isGatewayError(e) && ['CG_TLS', 'CG_CONNECTION'].includes(e.code));
+  await assert.rejects(get(url, { sslVerify: certs.caPath }), isClientCertMissing);
+});
+
+// conda: requests raises SSLError for the server's "certificate required" alert, and
+// conda_http_errors / download_http_errors turn it into CondaSSLError (not a connection failure).
+const isClientCertMissing = (e: unknown): boolean => {
+  assert.ok(isGatewayError(e), String(e));
+  assert.equal(e.name, 'CondaSSLError', e.message);
+  assert.equal(e.code, 'CG_TLS');
+  assert.match(e.message, /^Encountered an SSL error\. Most likely a certificate verification issue\./);
+  assert.match(e.hint ?? '', /client_ssl_cert/);
+  assert.doesNotMatch(e.message, /CONNECTION FAILED/);
+  return true;
+};
+
+test('mTLS on TLS 1.3 without a client certificate: CondaSSLError naming client_ssl_cert, in download() and the CLI', async (t) => {
+  const certs = await testCerts();
+  const server = await httpsServer(t, certs.server, true);
+  server.setFile('/chan/noarch/p-1-0.conda', 'x');
+  const dir = await tempDir(t);
+  for (let i = 0; i < 3; i++) {
+    await assert.rejects(download(`${server.url}/chan/noarch/p-1-0.conda`, join(dir, 'p-1-0.conda'),
+      { settings: loadSettings({ overrides: { sslVerify: certs.caPath, remoteMaxRetries: 0 } }) }), isClientCertMissing);
+  }
+  assert.deepEqual(await listDir(dir), []);
+  const r = await runCli(['download', `${server.url}/chan/noarch/p-1-0.conda`, '-o', join(dir, 'p.conda')], { env: { CONDA_SSL_VERIFY: certs.caPath } });
+  assert.match(r.stderr, /CondaSSLError: Encountered an SSL error/);
+  assert.match(r.stderr, /client_ssl_cert/);
 });
 
 test('a CA path that does not exist, in ssl_verify or REQUESTS_CA_BUNDLE, is a ConfigError naming it', async () => {

@@ -35,6 +35,9 @@ import { ftpTarget } from '../../../src/adapters/ftp/index.js';
 import { s3Target } from '../../../src/adapters/s3/index.js';
 import { regionInConfig } from '../../../src/adapters/s3/config.js';
 import { decideRange } from '../../../src/adapters/byte-range.js';
+import { Headers, Response } from 'undici';
+import { redirectMiddleware } from '../../../src/session/middleware/redirect.js';
+import type { GatewayRequest, RequestContext } from '../../../src/core/types.js';
 import type { FuzzTarget } from './fuzz-run.js';
 
 const text = (maxLength = 400): fc.Arbitrary<string> => fc.oneof(
@@ -209,6 +212,9 @@ const stateText = fc.oneof(
     has_zst: fc.oneof(fc.record({ value: fc.anything({ maxDepth: 0 }), last_checked: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()) }, { requiredKeys: [] }), fc.anything({ maxDepth: 1 })),
     has_shards: fc.anything({ maxDepth: 1 }), has_jlap: fc.anything({ maxDepth: 1 }),
   }, { requiredKeys: [] }).map((o) => JSON.stringify(o).replace(/"(-?\d{16,})"/g, '$1')),
+  // Python's json writes NaN/Infinity bare; conda can leave them in a state file.
+  fc.tuple(fc.constantFrom('mod', 'etag', 'size', 'mtime_ns', 'value', 'x'), fc.constantFrom('NaN', 'Infinity', '-Infinity', '"NaN"', 'NaNa', '-'))
+    .map(([k, v]) => `{"url": "https://h/c/linux-64", "${k}": ${v}, "has_zst": {"value": ${v}, "last_checked": "2023-01-08T11:45:44Z"}}`),
   fc.jsonValue().map((v) => JSON.stringify(v)),
   fc.jsonValue().map((v) => JSON.stringify(v) + JSON.stringify(v)),
   text(200),
@@ -283,6 +289,41 @@ function adapterTarget(text: string): unknown {
 
 const awsConfig = linesOf(['[default]', '[profile dev]', '[ profile  dev ]', '[profile', 'region = us-west-2', 'region=', 'region = eu-central-1 ; c',
   'aws_secret_access_key = s3cr3t-key', '# region = x', '[default', 'region', '= x', '\t[default]\t']);
+
+/** Location headers a hostile server may send: other schemes, opaque URLs, relative paths, credentials, junk. */
+const redirectLocation = fc.oneof(
+  urlArbitrary,
+  pathUrl,
+  fc.tuple(fc.constantFrom('data:', 'javascript:', 'file:', 'FILE:', 'ftp:', 's3:', 'gopher:', 'blob:', 'about:', 'http:', 'https:', 'HtTp:', '//', '/', '', '\\\\', ' http:'),
+    fc.constantFrom('', '//', '///', '/', '\\\\'), fc.constantFrom('', 'user:s3cr3t@', 'tk-s3cr3t@'),
+    fc.constantFrom('127.0.0.1', 'localhost', 'etc/passwd', 'home/u/.netrc', 'bucket', 'text/plain,payload', '[::1]:1', ''),
+    fc.webPath()).map((p) => p.join('')),
+);
+
+/**
+ * The redirect middleware against one hostile Location (then a 200): it returns, or refuses with a
+ * typed error; every hop it makes goes to http(s), and a hop to another origin carries no credentials.
+ */
+async function followHostileRedirect([location, code]: [string, number]): Promise<unknown> {
+  // A server sends bytes; undici reads the header as latin1 and a header never holds CR, LF or NUL.
+  location = Buffer.from(location, 'utf8').toString('latin1').replace(/[\r\n\0]/g, '');
+  const hops: GatewayRequest[] = [];
+  const next = async (req: GatewayRequest): Promise<Response> => {
+    hops.push(req);
+    return hops.length === 1 ? new Response(null, { status: code, headers: { location } }) : new Response('ok');
+  };
+  const first: GatewayRequest = { url: new URL('http://user:s3cr3t-orig@127.0.0.1:1/c/x.conda'), method: 'GET',
+    headers: new Headers({ authorization: 'Bearer tk-s3cr3t-orig' }) };
+  await redirectMiddleware(first, { attempt: 1 } as RequestContext, next);
+  return hops.slice(1).map((h) => ({ href: h.url.href, origin: h.url.origin, auth: h.headers.get('authorization') }));
+}
+function redirectHopsAreSafe(_x: unknown, result: unknown): string | undefined {
+  for (const hop of result as Array<{ href: string; origin: string; auth: string | null }>) {
+    if (!/^https?:\/\//.test(hop.href)) return `followed a redirect to ${hop.href}`;
+    if (hop.origin !== 'http://127.0.0.1:1' && (hop.auth !== null || /s3cr3t-orig/.test(hop.href))) return `our credentials sent to ${hop.origin}`;
+  }
+  return undefined;
+}
 
 let tokenRoot: string | undefined;
 let tokenCase = 0;
@@ -369,6 +410,8 @@ export function fuzzTargets(): FuzzTarget<never>[] {
     { name: 'file/ftp/s3 URL paths (adapters)', arbitrary: fc.oneof(pathUrl, urlArbitrary), run: (t: string) => adapterTarget(t),
       check: (_t: string, r: unknown) => (typeof r === 'string' && (/(^|[/\\])\.\.?([/\\]|$)/.test(r) || /[\u0000-\u001f]/.test(r))
         ? `a path that escapes or carries control characters: ${JSON.stringify(r)}` : undefined) },
+    { name: 'redirect targets (redirect middleware)', arbitrary: fc.tuple(redirectLocation, fc.constantFrom(301, 302, 303, 307, 308)),
+      run: (x: [string, number]) => followHostileRedirect(x), check: redirectHopsAreSafe },
     { name: 'AWS config files (regionInConfig)', arbitrary: fc.tuple(awsConfig, fc.constantFrom('default', 'dev', '', 'a b')),
       run: ([t, profile]: [string, string]) => regionInConfig(t, profile),
       check: (_x: unknown, r: unknown) => (typeof r === 'string' && /s3cr3t/.test(r) ? 'a secret read as the region' : undefined) },

@@ -99,3 +99,28 @@ test('a programming error is reported as CG_INTERNAL, not as a connection failur
   const badUrl = toGatewayError(Object.assign(new TypeError('Invalid URL'), { code: 'ERR_INVALID_URL' }), { url: 'https://h/x' });
   assert.equal(badUrl.code, 'CG_CONNECTION');
 });
+
+test("conda's CondaHTTPError.json: the parsed error body is kept, masked, and {} when there is none", async () => {
+  const url = 'https://user:pw-s3cr3t@h.example/t/tk-s3cr3t-1/c/noarch/x.conda';
+  const body = { reason: 'DENIED', message: 'no', detail: { who: 'tk-s3cr3t-1', where: url, list: [1, true, null] }, 'key pw-s3cr3t': 2 };
+  const res = new Response(JSON.stringify(body), { status: 403, headers: new Headers({ 'content-type': 'application/json' }) });
+  const err = await httpErrorFromResponse(res, { url });
+  assert.equal(err.json.reason, 'DENIED');
+  assert.deepEqual((err.json.detail as Record<string, unknown>).list, [1, true, null]);
+  assert.doesNotMatch(JSON.stringify(err.json), /s3cr3t/, 'the token, password and URL credentials are masked');
+  assert.doesNotMatch(JSON.stringify(err), /s3cr3t/);
+  assert.equal((err.toJSON().details.json as Record<string, unknown>).reason, 'DENIED', 'shown in --json output as conda\'s dump_map does');
+  const plain = await httpErrorFromResponse(new Response('not json', { status: 500 }), { url: 'http://h/x' });
+  assert.deepEqual(plain.json, {});
+  const tooBig = new Response(JSON.stringify({ message: 'x'.repeat(70_000) }), { status: 400 });
+  assert.deepEqual((await httpErrorFromResponse(tooBig, { url: 'http://h/x' })).json, {}, 'a body over 64 KiB is not parsed');
+});
+
+test("conda chooses the 401/403 text from the real URL's /t/<token>/ and prints the URL masked", () => {
+  for (const [status, text] of [[401, /^The token given for the URL is invalid/m], [403, /^The token given for the URL has insufficient permissions/m]] as const) {
+    const err = new CondaHTTPError({ url: 'https://conda.example.org/t/tk-s3cr3t-9/private/noarch/x.conda', status });
+    assert.match(err.message, text);
+    assert.match(err.message, /<https:\/\/conda\.example\.org\/t\/<TOKEN>\/private\/noarch\/x\.conda>/);
+    assert.doesNotMatch(err.message, /s3cr3t/);
+  }
+});

@@ -87,3 +87,33 @@ test('a missing format is worth trying; a missing one is rechecked only after 7 
   setHasFormat(state, 'zst', true, now);
   assert.equal(shouldCheckFormat(state, 'zst', now), true);
 });
+
+test("conda's json writes NaN bare: a state with \"mod\": NaN keeps everything else, mod reads as \"\" (RepodataState._strings)", () => {
+  const text = CONDA_STATE.replace('"mod": "Mon, 23 Nov 2026 19:39:38 GMT"', '"mod": NaN')
+    .replace('"size": 71', '"size": 71,\n  "x": [Infinity, -Infinity, "NaN in a string", "a \\"NaN\\""]');
+  const { state, warnings } = parseState(text);
+  assert.equal(state.mod, '');
+  assert.equal(state.etag, '"abc123"');
+  assert.equal(state.cache_control, 'public, max-age=30');
+  assert.equal(state.mtime_ns, 1795462784620562423n);
+  assert.equal(state.size, 71);
+  assert.equal(state.refresh_ns, 1795462784620875482n);
+  assert.deepEqual(state.extra?.x, [null, null, 'NaN in a string', 'a "NaN"'], 'NaN only replaced outside strings');
+  assert.ok(warnings.some((w) => /mod/.test(w)));
+});
+
+test("conda's has_format: a last_checked that datetime.fromisoformat cannot read, or a missing value, means \"not known\" (dropped: try the format)", () => {
+  for (const bad of ['Tuesday', '1', 'Tuesday 5', '2023-13-01T00:00:00Z', '2023-02-30', 'Jan 8 2023', '', '2023-01-08T25:00:00Z']) {
+    const { state } = parseState(JSON.stringify({ has_zst: { value: false, last_checked: bad } }));
+    assert.equal(state.has_zst, undefined, bad);
+    assert.equal(shouldCheckFormat(state, 'zst'), true, `${bad}: tried again`);
+  }
+  assert.equal(parseState(JSON.stringify({ has_zst: { last_checked: '2023-01-08T11:45:44Z' } })).state.has_zst, undefined, 'value missing (KeyError)');
+  for (const good of ['2023-01-08T11:45:44.123456Z', '2023-01-08T11:45:44Z', '2023-01-08T11:45:44+00:00', '2023-01-08', '2023-01-08 11:45']) {
+    const { state } = parseState(JSON.stringify({ has_zst: { value: 0, last_checked: good } }));
+    assert.deepEqual(state.has_zst, { value: false, last_checked: good }, good);
+  }
+  const recent = new Date(Date.now() - 3600_000).toISOString().replace(/Z$/, '+02:00');
+  assert.equal(shouldCheckFormat(parseState(JSON.stringify({ has_zst: { value: [], last_checked: recent } })).state, 'zst'), false,
+    'a zone offset is honoured, and [] is false as Python\'s bool([])');
+});

@@ -13,8 +13,10 @@ export type { Session, SessionOptions, FetchInit } from './session/create-sessio
 export type { GatewayRequest, RequestContext, Middleware, Next, RetryEvent, HttpMethod, DebugLog } from './core/types.js';
 export type { Adapter, AdapterDeps, AdapterFactory, AdapterLoader } from './core/adapter.js';
 // Downloads
-export { download, downloadText } from './download/index.js';
-export type { DownloadOptions, DownloadResult, DownloadProgress, DownloadTextOptions } from './download/index.js';
+export { download, downloadText, tmpDownload, withTmpDownload } from './download/index.js';
+export type {
+  DownloadOptions, DownloadResult, DownloadProgress, DownloadTextOptions, TmpDownload, TmpDownloadOptions,
+} from './download/index.js';
 // Packages and repodata
 export { fetchPackages } from './packages/index.js';
 export type { FetchPackagesOptions, FetchSummary, FetchEvent, PackageResult, PackageSpec } from './packages/index.js';

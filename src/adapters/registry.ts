@@ -14,6 +14,7 @@ export const DEFAULT_ADAPTERS: Readonly<Record<string, AdapterLoader>> = Object.
   'file:': async () => (await import('./localfs/index.js')).createLocalFsAdapter,
   'ftp:': async () => (await import('./ftp/index.js')).createFtpAdapter,
   's3:': async () => (await import('./s3/index.js')).createS3Adapter,
+  'oci:': async () => (await import('./oci/index.js')).createOciAdapter,
 });
 
 /** Schemes with an adapter (the built-in ones unless a table is given), e.g. for error messages. */

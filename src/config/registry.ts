@@ -113,6 +113,10 @@ export const SETTING_SPECS: Specs = {
   pkgsDirs: spec('pkgs_dirs', [] as string[], parseStringList, 'Package cache directories.'),
   mirrors: spec('mirrors', {} as Record<string, string[]>, parseMirrors,
     'Channel URL prefix → ordered list of mirror URLs.', { secret: true }),
+  ociEncoding: spec('oci_encoding', 'v0' as 'v0' | 'v1', parseEnum(['v0', 'v1'] as const),
+    "Names in oci:// channels: 'v0' (ghcr.io/channel-mirrors, rattler) or 'v1' (the proposed CEP)."),
+  ociPlainHttp: spec('oci_plain_http', [] as string[], parseStringList,
+    'OCI registries (host or host:port) reached over plain http, like Docker\'s insecure-registries.'),
 };
 
 export const SETTING_KEYS = Object.keys(SETTING_SPECS) as Array<keyof SettingValues>;

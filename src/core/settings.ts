@@ -71,6 +71,10 @@ export interface SettingValues {
   pkgsDirs: string[];
   /** Channel URL prefix → ordered mirror URLs (pixi's [mirrors] shape). @default {} */
   mirrors: Record<string, string[]>;
+  /** Package and repodata names in oci:// channels: 'v0' (ghcr.io/channel-mirrors, rattler) or the CEP 'v1'. @default 'v0' */
+  ociEncoding: 'v0' | 'v1';
+  /** OCI registries (`host` or `host:port`) reached over plain http instead of https. @default [] */
+  ociPlainHttp: string[];
 }
 
 export type SettingKey = keyof SettingValues;

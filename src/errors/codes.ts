@@ -48,7 +48,7 @@ export const ERROR_CODES = {
   },
   CG_UNSUPPORTED_SCHEME: {
     family: 'network', exitCode: 2,
-    hint: 'Use an http://, https://, file://, ftp:// or s3:// URL.',
+    hint: 'Use an http://, https://, file://, ftp://, s3:// or oci:// URL.',
     doc: 'No adapter handles the URL scheme.',
   },
   CG_CONNECTION: {

@@ -130,7 +130,8 @@ export async function fetchPackages(specs: ReadonlyArray<PackageSpec | string>, 
   } else if (toFetch.length) {
     const active = new Map<string, PackageSpec>();
     const session = createSession({
-      settings, log: opts.log, sleep: opts.sleep,
+      // Mirrors are chosen here, per package (with failover on checksum mismatches too), not again by the session.
+      settings: Object.freeze({ ...settings, mirrors: {} }), log: opts.log, sleep: opts.sleep,
       onRetry: (e) => {
         const pkg = active.get(e.url);
         emit({ type: 'retry', url: pkg ? maskUrl(pkg.url) : e.url, fileName: pkg?.fileName ?? '', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason });

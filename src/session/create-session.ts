@@ -1,6 +1,6 @@
 /**
  * Sessions: the request pipeline built once from one list
- * (offline → retry → redirect → url-auth → auth → headers → adapter).
+ * (offline → retry → mirrors → redirect → url-auth → auth → headers → adapter).
  */
 import { Headers, type Response } from 'undici';
 import type { Settings } from '../core/settings.js';
@@ -21,6 +21,7 @@ import { DispatcherPool } from './dispatchers.js';
 import { compose, withRequest } from './pipeline.js';
 import { offlineMiddleware } from './middleware/offline.js';
 import { retryMiddleware } from './middleware/retry.js';
+import { createMirrorMiddleware } from './middleware/mirror.js';
 import { redirectMiddleware } from './middleware/redirect.js';
 import { urlAuthMiddleware } from './middleware/url-auth.js';
 import { createAuthMiddleware } from './middleware/auth-handler.js';
@@ -106,9 +107,12 @@ export function createSession(options: SessionOptions = {}): Session {
   const log: DebugLog = options.log ?? (() => undefined);
   const dispatchers = new DispatcherPool(settings, log);
   const adapters = new AdapterSet({ settings, dispatchers, log }, options.adapters);
+  const mirrorMiddleware = createMirrorMiddleware(settings.mirrors);
   const middlewares: Middleware[] = [
     offlineMiddleware,
     retryMiddleware,
+    // After retry (each attempt picks mirrors again), before auth (credentials are the mirror's).
+    ...(mirrorMiddleware ? [mirrorMiddleware] : []),
     redirectMiddleware,
     urlAuthMiddleware,
     createAuthMiddleware(options.authHandler, options.credentialSources ?? defaultCredentialSources(settings, log)),

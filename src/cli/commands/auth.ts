@@ -53,9 +53,11 @@ async function run(env: CommandEnv, json: boolean | undefined, body: () => Promi
 
 function registerLogin(auth: Command, env: CommandEnv): void {
   auth.command('login')
-    .description('store credentials for a host (or *.domain, or s3://bucket)')
-    .argument('<host>', 'host name, wildcard like *.example.com, s3://bucket, or a URL on the host')
-    .addHelpText('after', '\nA secret given as "-" is read from standard input, e.g. `printf %s "$TOKEN" | conda-gateway auth login host --token -`.')
+    .description('store credentials for a host (or *.domain, s3://bucket, or an OCI registry)')
+    .argument('<host>', 'host name, wildcard like *.example.com, s3://bucket, or a URL on the host (oci://ghcr.io/org too)')
+    .addHelpText('after', '\nA secret given as "-" is read from standard input, e.g. `printf %s "$TOKEN" | conda-gateway auth login host --token -`.' +
+      '\nOCI registries: --username/--password go to the registry\'s token service (or as Basic to Basic-only registries);' +
+      '\n--token is sent to the registry as is.')
     .option('--token <token>', 'bearer token (Authorization: Bearer)')
     .option('--username <name>', 'user for HTTP basic auth')
     .option('--password <password>', 'password for HTTP basic auth')

@@ -18,6 +18,7 @@ export const SECRET_URLS: readonly string[] = [
   'https://repo.example.com/t/tk_s3cr3t.v2/chan/noarch/x.conda',
   'HTTPS://USER:S3CR3T@REPO.EXAMPLE.COM/X',
   'https://user:s3cr3t@repo.example.com/t/tk-s3cr3t/c/noarch/x.conda?X-Amz-Signature=s3cr3t&token=s3cr3t',
+  'oci://robot:s3cr3t@ghcr.io/channel-mirrors/conda-forge/linux-64/pkg-1.0-0.conda',
 ];
 
 /** Where a secret was found, or undefined. */

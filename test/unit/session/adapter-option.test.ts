@@ -23,7 +23,7 @@ test('an adapter given to one session serves its scheme there and nowhere else',
   assert.equal(await res.text(), 'hello from /greeting');
   await assert.rejects(plain.fetch('mem:/greeting'), (err: { code?: string; message: string }) => {
     assert.equal(err.code, 'CG_UNSUPPORTED_SCHEME');
-    assert.match(err.message, /supported schemes: http, https, file, ftp, s3\./);
+    assert.match(err.message, /supported schemes: http, https, file, ftp, s3, oci\./);
     return true;
   });
 });

@@ -2,6 +2,8 @@
 export interface CliIo {
   readonly stdout: NodeJS.WritableStream & { isTTY?: boolean };
   readonly stderr: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  /** stderr without control-character escaping, for progress bars only (see safe-text.ts). */
+  readonly rawStderr?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly cwd: string;
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { packageVersion } from '../version.js';
 import { processIo, type CliIo, type GlobalOptions } from './io.js';
 import { renderError } from './render-error.js';
+import { escapingIo } from './safe-text.js';
 import type { RegisterCommand } from './commands/types.js';
 import { registerDownload } from './commands/download.js';
 import { registerDemo } from './commands/demo.js';
@@ -39,7 +40,9 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   return program;
 }
 
-export async function run(argv: readonly string[] = process.argv, io: CliIo = processIo()): Promise<number> {
+export async function run(argv: readonly string[] = process.argv, given: CliIo = processIo()): Promise<number> {
+  // Outside text (names, URLs, server messages) never reaches the terminal with its control characters.
+  const io = escapingIo(given);
   let exitCode = 0;
   const program = buildProgram(io, (code) => {
     exitCode = code;

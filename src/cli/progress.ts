@@ -3,6 +3,7 @@
  * --json. The library only emits callbacks; rendering lives here.
  */
 import type { CliIo, GlobalOptions } from './io.js';
+import { escapeControls } from './safe-text.js';
 
 export function formatBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -32,8 +33,8 @@ export async function createByteBar(io: CliIo, global: GlobalOptions, label: str
   const { SingleBar, Presets } = (await import('cli-progress')).default;
   const started = performance.now();
   const bar = new SingleBar({
-    stream: io.stderr as NodeJS.WritableStream,
-    format: `${label} |{bar}| {percentage}% {done}/{size} {speed}`,
+    stream: (io.rawStderr ?? io.stderr) as NodeJS.WritableStream,
+    format: `${escapeControls(label).replace(/[{}]/g, '')} |{bar}| {percentage}% {done}/{size} {speed}`,
     hideCursor: true,
     barsize: 30,
     fps: 10,
@@ -94,7 +95,7 @@ export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<
   const width = Math.max(30, Math.min(io.stderr.columns ?? 100, 140));
   const labelWidth = Math.max(16, Math.min(40, width - 62));
   const multi = new MultiBar({
-    stream: io.stderr as NodeJS.WritableStream,
+    stream: (io.rawStderr ?? io.stderr) as NodeJS.WritableStream,
     hideCursor: true, barsize: 20, fps: 8, clearOnComplete: false, autopadding: true, forceRedraw: false,
     format: ' {label} |{bar}| {percentage}% {done}/{size} {extra}',
   }, Presets.shades_classic);
@@ -125,7 +126,10 @@ export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<
       size: totalBytes > 0 ? formatBytes(totalBytes) : '?', extra: `${formatBytes(rate)}/s ETA ${formatDuration(eta)}`,
     });
   };
-  const short = (label: string): string => (label.length > labelWidth ? `${label.slice(0, labelWidth - 1)}…` : label.padEnd(labelWidth));
+  const short = (raw: string): string => {
+    const label = escapeControls(raw);
+    return label.length > labelWidth ? `${label.slice(0, labelWidth - 1)}…` : label.padEnd(labelWidth);
+  };
   return {
     setTotals(count, bytes) {
       packages = count;
@@ -157,7 +161,7 @@ export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<
       redraw();
     },
     log(line) {
-      multi.log(`${line}\n`);
+      multi.log(`${escapeControls(line)}\n`);
     },
     stop() {
       redraw();

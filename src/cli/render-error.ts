@@ -6,6 +6,7 @@ import { ERROR_CODES } from '../errors/codes.js';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { redactText } from '../redact/redact-text.js';
 import type { CliIo } from './io.js';
+import { escapeControls } from './safe-text.js';
 
 export function exitCodeFor(err: unknown): number {
   // Anything else escaping a command is a bug (EX_SOFTWARE), as CG_INTERNAL says.
@@ -22,8 +23,12 @@ export function renderError(io: CliIo, err: unknown, opts: { json?: boolean; ver
     return code;
   }
   if (isGatewayError(err)) {
-    io.stderr.write(`\n${err.name}: ${err.message.trimEnd()}\n`);
-    if (err.hint) io.stderr.write(`hint: ${err.hint}\n`);
+    // Config and spec errors are one line each that quote outside values (file names, lock-file
+    // keys): a newline in them is the value's, escaped so it cannot forge a line.
+    const oneLine = ERROR_CODES[err.code].family === 'config';
+    const show = (text: string): string => (oneLine ? escapeControls(text) : text);
+    io.stderr.write(`\n${err.name}: ${show(err.message.trimEnd())}\n`);
+    if (err.hint) io.stderr.write(`hint: ${show(err.hint)}\n`);
     if (opts.verbose) writeCauses(io, err);
     io.stderr.write('\n');
   } else {

@@ -4,6 +4,7 @@
  * ConfigError naming the setting and where the value came from.
  */
 import { ConfigError } from '../errors/classes.js';
+import { redactText } from '../redact/redact-text.js';
 
 import type { SettingSource } from '../core/settings.js';
 
@@ -11,8 +12,33 @@ export type { SettingSource };
 
 export type Parser<T> = (raw: unknown, name: string, source: SettingSource) => T;
 
+/** Settings (or parts of them) whose values are secrets: never shown, even when malformed. */
+const SECRET_NAME = /pass|token|secret|key|auth|cred|cert/i;
+const MAX_SHOWN = 80;
+
+/**
+ * A bad value as an error may show it: scalars (masked: no URL userinfo, tokens or signed
+ * queries; nothing at all under a secret-looking name), and of a mapping or list only its
+ * shape — a proxy_servers entry written as a mapping holds a password.
+ */
+export function describeValue(raw: unknown, name: string): string {
+  if (raw === null || typeof raw === 'boolean' || typeof raw === 'number') return String(raw);
+  if (typeof raw === 'string') {
+    if (SECRET_NAME.test(name)) return `<${raw.length} characters, hidden>`;
+    const text = raw.length > MAX_SHOWN ? `${raw.slice(0, MAX_SHOWN)}…` : raw;
+    return `'${redactText(text)}'`;
+  }
+  if (Array.isArray(raw)) return `a list of ${raw.length} item${raw.length === 1 ? '' : 's'}`;
+  if (typeof raw === 'object') {
+    const keys = Object.keys(raw as object);
+    const shown = keys.slice(0, 8).map((k) => redactText(k.length > 40 ? `${k.slice(0, 40)}…` : k));
+    return keys.length ? `a mapping (keys: ${shown.join(', ')}${keys.length > 8 ? ', …' : ''}; values hidden)` : 'an empty mapping';
+  }
+  return typeof raw;
+}
+
 function fail(name: string, source: SettingSource, raw: unknown, expected: string): never {
-  const shown = typeof raw === 'string' ? `'${raw}'` : JSON.stringify(raw);
+  const shown = describeValue(raw, name);
   throw new ConfigError(`Invalid value ${shown} for setting '${name}' (from ${source.origin}): expected ${expected}.`, {
     details: { setting: name, source: source.origin },
     hint: `Fix '${name}' in ${source.origin}.`,

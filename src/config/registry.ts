@@ -110,6 +110,8 @@ export const SETTING_SPECS: Specs = {
     'A 404 on noarch is empty repodata instead of an error.'),
   pathConflict: spec('path_conflict', 'clobber' as 'clobber' | 'warn' | 'prevent',
     parseEnum(['clobber', 'warn', 'prevent'] as const), 'What to do when a download target exists.'),
+  pkgsKeepCredentials: spec('pkgs_keep_credentials', false, parseBool,
+    'Write package URLs with their tokens/passwords into urls.txt and repodata_record.json, as conda does (conda-gateway).'),
   pkgsDirs: spec('pkgs_dirs', [] as string[], parseStringList, 'Package cache directories.'),
   mirrors: spec('mirrors', {} as Record<string, string[]>, parseMirrors,
     'Channel URL prefix → ordered list of mirror URLs.', { secret: true }),

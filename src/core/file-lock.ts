@@ -5,8 +5,9 @@
  * kernel releases it when a process dies — no orphaned locks after a crash.
  * POSIX locks are per process, so an in-process mutex guards the same path first.
  */
-import { constants, type FileHandle, open, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants, type FileHandle, stat, unlink, writeFile } from 'node:fs/promises';
 import { LockError } from '../errors/classes.js';
+import { openNoFollow, readNoFollow } from '../util/no-follow.js';
 import { sleep } from '../util/sleep.js';
 import { createRequire } from 'node:module';
 import { isFdPressure, withFdBackoff } from './fd-pressure.js';
@@ -117,7 +118,10 @@ export async function lockFile(path: string, options: LockOptions = {}): Promise
     const osLock = options.noLock ? null : await loadOsLock();
     for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
-      const handle = await withFdBackoff(() => open(path, constants.O_RDWR | constants.O_CREAT, 0o644), { signal: options.signal });
+      // Never through a planted symlink or hard link: those are removed, not written through.
+      const handle = await withFdBackoff(() => openNoFollow(path, constants.O_RDWR | constants.O_CREAT, { replacePlanted: true }), {
+        signal: options.signal,
+      });
       let locked = false;
       let releaseFallback: (() => Promise<void>) | undefined;
       try {
@@ -170,8 +174,8 @@ async function lockfileFallback(path: string): Promise<() => Promise<void>> {
     await writeFile(lockPath, String(process.pid), { flag: 'wx' });
   } catch (err) {
     if ((err as { code?: string }).code !== 'EEXIST') throw err;
-    const { readFile } = await import('node:fs/promises');
-    const pid = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+    // Not through a planted symlink (to /dev/zero, say): a small regular file or nothing.
+    const pid = Number(((await readNoFollow(lockPath, 64)) ?? '').trim());
     let alive = false;
     try {
       if (pid > 0) {

@@ -67,6 +67,11 @@ export interface SettingValues {
   allowNonChannelUrls: boolean;
   /** @default 'clobber' */
   pathConflict: PathConflict;
+  /**
+   * Keep tokens and passwords in the package URLs written to the cache (urls.txt,
+   * repodata_record.json), so conda can match /t/<token>/ URLs; they then sit on disk. @default false
+   */
+  pkgsKeepCredentials: boolean;
   /** @default [] (then ~/.conda/pkgs) */
   pkgsDirs: string[];
   /** Channel URL prefix → ordered mirror URLs (pixi's [mirrors] shape). @default {} */

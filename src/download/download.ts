@@ -4,7 +4,7 @@
  * onto the target only after size and checksums match. A `.partial` survives a failure
  * only when it is a non-empty valid prefix worth resuming (a checksum is known).
  */
-import { rename, stat, unlink } from 'node:fs/promises';
+import { lstat, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { defaultSettings } from '../config/load-settings.js';
 import {
@@ -22,6 +22,7 @@ import { Hashes, hashPrefix, normalizeExpected, type Expected } from './checksum
 import { fetchInto } from './fetch-into.js';
 import { emitProgress, hasChecksum, RestartFromZero, type Job } from './job.js';
 import { lockFile, type LockedFile } from '../core/file-lock.js';
+import { assertRegularTarget } from './target-check.js';
 import type { DownloadOptions, DownloadResult } from './types.js';
 
 export type { DownloadOptions, DownloadProgress, DownloadResult } from './types.js';
@@ -40,6 +41,7 @@ export async function download(url: string | URL, target: string, opts: Download
     opts.log?.(`warning: ignoring the malformed md5 '${expected.ignoredMd5}' for ${maskUrl(parsed)}: the sha256 decides (as in conda)`);
   }
   const targetPath = resolve(target);
+  await assertRegularTarget(targetPath, target);
   await assertWritableDir(dirname(targetPath));
   const settings = opts.session?.settings ?? opts.settings ?? defaultSettings();
   const session = opts.session ?? createSession({ settings, onRetry: opts.onRetry, log: opts.log, sleep: opts.sleep });
@@ -87,7 +89,8 @@ async function removeIfEmpty(lock: LockedFile): Promise<void> {
 
 /** An existing target that verifies against a known checksum is used as is; else path_conflict applies. */
 async function reuseExistingTarget(job: Job): Promise<DownloadResult | undefined> {
-  const st = await stat(job.target).catch(() => undefined);
+  // lstat: a symlink is never reused (its target could change after we verified it); the rename replaces it.
+  const st = await lstat(job.target).catch(() => undefined);
   if (!st) return undefined;
   if (hasChecksum(job.expected) && st.isFile()) {
     const { open } = await import('node:fs/promises');

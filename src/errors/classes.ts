@@ -128,6 +128,13 @@ export class FilesystemError extends GatewayError {
   }
 }
 
+/** A write refused for safety: a path escaping its folder, a planted symlink, a special file as target. */
+export class UnsafePathError extends GatewayError {
+  constructor(message: string, path: string, options: Opts<'CG_UNSAFE_PATH'> = {}) {
+    super(message, { ...options, code: 'CG_UNSAFE_PATH', details: { path, ...options.details } });
+  }
+}
+
 export class LockError extends GatewayError {
   constructor(message: string, options: Opts<'CG_LOCKED'> = {}) {
     super(message, { ...options, code: 'CG_LOCKED' });
@@ -156,5 +163,15 @@ export class AbortedError extends GatewayError {
 export class CacheError extends GatewayError {
   constructor(message: string, options: Opts<'CG_NOT_CACHED' | 'CG_REPODATA_INVALID'> & { code: 'CG_NOT_CACHED' | 'CG_REPODATA_INVALID' }) {
     super(message, options as GatewayErrorOptions);
+  }
+}
+
+/** A package archive that cannot or must not be extracted; names the package and the entry. */
+export class PackageArchiveError extends GatewayError {
+  constructor(message: string, options: Opts<'CG_PACKAGE_UNSAFE' | 'CG_PACKAGE_CORRUPT'> & {
+    code: 'CG_PACKAGE_UNSAFE' | 'CG_PACKAGE_CORRUPT'; package: string; entry?: string;
+  }) {
+    const { package: pkg, entry, ...rest } = options;
+    super(message, { ...rest, details: { package: pkg, ...(entry !== undefined ? { entry } : {}), ...rest.details } } as GatewayErrorOptions);
   }
 }

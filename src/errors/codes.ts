@@ -126,6 +126,11 @@ export const ERROR_CODES = {
     hint: 'Check the named path: its type, the filesystem it is on, and that nothing else holds it.',
     doc: 'Another local filesystem error (EISDIR, EXDEV, EIO …), or the open-file limit was reached (EMFILE, ENFILE).',
   },
+  CG_UNSAFE_PATH: {
+    family: 'filesystem', exitCode: 6,
+    hint: 'A file name from a lock file or server would leave the folder it belongs in, or a symlink or special file sits where we write; nothing was written there.',
+    doc: 'A write was refused: its path escapes the package cache, goes through a symlink we did not create, or names a device, fifo or directory.',
+  },
   CG_LOCKED: {
     family: 'filesystem', exitCode: 6,
     hint: 'Another process is writing this file; wait for it or remove a stale lock.',
@@ -140,6 +145,16 @@ export const ERROR_CODES = {
     family: 'cache', exitCode: 7,
     hint: 'Run once online to fill the cache.',
     doc: 'The cache holds nothing for this request and the network may not be used.',
+  },
+  CG_PACKAGE_UNSAFE: {
+    family: 'integrity', exitCode: 5,
+    hint: 'The package archive tries to write outside its folder or holds a device file; do not install it, and tell the channel owner.',
+    doc: 'A package archive entry was refused: absolute path, .., a link out of the package, a device or fifo, NUL or \\ in a name.',
+  },
+  CG_PACKAGE_CORRUPT: {
+    family: 'integrity', exitCode: 5,
+    hint: 'The package archive is malformed; fetch it again, or tell the channel owner if it persists.',
+    doc: 'A package archive cannot be extracted: bad zip/tar/zstd/bzip2 data, a missing inner tarball, duplicate names, or far more data than declared.',
   },
   CG_REPODATA_INVALID: {
     family: 'cache', exitCode: 7,

@@ -3,6 +3,7 @@
  * and turned into a PackageSpec with its cache file name.
  */
 import { maskUrl } from '../redact/safe-url.js';
+import { checkCacheFileName, rawFileNameOf } from './cache-name.js';
 import { specError } from './spec-error.js';
 import type { PackageSpec, SpecOrigin } from './types.js';
 
@@ -18,14 +19,9 @@ export function isPackageFileName(name: string): boolean {
   return PACKAGE_SUFFIXES.some((s) => name.endsWith(s) && name.length > s.length);
 }
 
-/** The last path segment of a URL, percent-decoded. */
-export function fileNameOf(url: URL): string {
-  const last = url.pathname.split('/').pop() ?? '';
-  try {
-    return decodeURIComponent(last);
-  } catch {
-    return last;
-  }
+/** The cache file name of a URL: its raw last path segment, as conda takes it (not percent-decoded). */
+export function fileNameOf(url: URL | string): string {
+  return rawFileNameOf(typeof url === 'string' ? url : url.pathname);
 }
 
 export function checkHex(kind: 'md5' | 'sha256', value: unknown, origin: SpecOrigin): string | undefined {
@@ -57,7 +53,8 @@ export function packageFromUrl(text: string, origin: SpecOrigin, extra: { md5?: 
   } catch {
     throw specError(origin, `not a URL: '${maskUrl(base)}'`);
   }
-  const fileName = fileNameOf(url);
+  const fileName = fileNameOf(base);
+  checkCacheFileName(fileName, origin, () => maskUrl(base));
   if (!isPackageFileName(fileName)) {
     throw specError(origin, `'${maskUrl(base)}' is not a conda package URL (expected a name ending in .conda or .tar.bz2)`);
   }

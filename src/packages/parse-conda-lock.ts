@@ -3,7 +3,7 @@
  * entries carry `url`, `hash.md5`/`hash.sha256` and `platform`. pip entries are skipped.
  */
 import { packageFromUrl } from './package-url.js';
-import { specError } from './spec-error.js';
+import { shortValue, specError } from './spec-error.js';
 import type { YamlSource } from './yaml-source.js';
 import type { ParsedSpecs, PackageSpec } from './types.js';
 
@@ -16,7 +16,7 @@ export function parseCondaLock(y: YamlSource, platforms: readonly string[]): Par
   const versionNode = y.child(y.root, 'version');
   const version = y.toJs(versionNode);
   if (version !== 1) {
-    throw specError({ file, line: y.lineOf(versionNode) }, `unsupported conda-lock version ${JSON.stringify(version ?? null)} (version 1 is understood)`);
+    throw specError({ file, line: y.rootKeyLine('version') }, `unsupported conda-lock version ${shortValue(version)} (version 1 is understood)`);
   }
   const packageNode = y.child(y.root, 'package');
   if (!y.isSeq(packageNode)) throw specError({ file, line: y.lineOf(packageNode) }, "'package' must be a list");

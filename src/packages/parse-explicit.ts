@@ -8,9 +8,18 @@ import type { ParsedSpecs, PackageSpec } from './types.js';
 
 /** True when the text is an explicit file (has `@EXPLICIT`) or a list of URLs only. */
 export function isExplicitText(text: string): boolean {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  if (lines.some((l) => l === '@EXPLICIT')) return true;
-  return lines.length > 0 && lines.every((l) => looksLikeUrl(l));
+  if (/^[ \t]*@EXPLICIT[ \t]*\r?$/m.test(text)) return true;
+  // Else a list of URLs only: stop at the first line that is not one (line 1 of a YAML file).
+  let any = false;
+  for (let pos = 0; pos < text.length;) {
+    const nl = text.indexOf('\n', pos);
+    const line = text.slice(pos, nl < 0 ? text.length : nl).trim();
+    pos = nl < 0 ? text.length : nl + 1;
+    if (!line || line.startsWith('#')) continue;
+    if (!looksLikeUrl(line)) return false;
+    any = true;
+  }
+  return any;
 }
 
 export function parseExplicit(text: string, file: string, platforms?: readonly string[]): ParsedSpecs {

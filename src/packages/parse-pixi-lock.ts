@@ -5,7 +5,7 @@
  */
 import { maskUrl } from '../redact/safe-url.js';
 import { looksLikeUrl, packageFromUrl } from './package-url.js';
-import { specError } from './spec-error.js';
+import { shortValue, specError } from './spec-error.js';
 import type { YamlSource } from './yaml-source.js';
 import type { ParsedSpecs, PackageSpec } from './types.js';
 
@@ -39,8 +39,8 @@ export function parsePixiLock(y: YamlSource, platforms: readonly string[], envir
   const versionNode = y.child(y.root, 'version');
   const version = y.toJs(versionNode);
   if (typeof version !== 'number' || !VERSIONS.includes(version)) {
-    throw specError({ file, line: y.lineOf(versionNode) },
-      `unsupported pixi.lock version ${JSON.stringify(version ?? null)} (versions ${VERSIONS.join(', ')} are understood)`);
+    throw specError({ file, line: y.rootKeyLine('version') },
+      `unsupported pixi.lock version ${shortValue(version)} (versions ${VERSIONS.join(', ')} are understood)`);
   }
   const envs = y.child(y.root, 'environments');
   const env = y.child(envs, environment);

@@ -2,7 +2,8 @@
  * Turn command-line inputs (spec files, lock files, package URLs, URLs of spec files)
  * into one de-duplicated package list, detecting each input's format from its content.
  */
-import { readFile } from 'node:fs/promises';
+import { constants, type FileHandle, open } from 'node:fs/promises';
+import { isGatewayError } from '../errors/gateway-error.js';
 import { resolve } from 'node:path';
 import type { Settings } from '../core/settings.js';
 import { maskUrl } from '../redact/safe-url.js';
@@ -32,8 +33,13 @@ export async function parseSpecText(text: string, file: string, options: ParseOp
     'unknown format: not a conda explicit file, conda-lock.yml or pixi.lock', UNKNOWN_FORMAT_HINT);
 }
 
+/** Largest spec or lock file read into memory (file or URL), unless `maxSpecBytes` says otherwise. */
+export const DEFAULT_MAX_SPEC_BYTES = 256 * 1024 * 1024;
+
 export interface ReadSpecsOptions extends ParseOptions {
   cwd?: string;
+  /** Largest spec file (on disk, or the decoded body of a URL) to read into memory. @default DEFAULT_MAX_SPEC_BYTES */
+  maxSpecBytes?: number;
   /** Used to fetch spec files given by URL. */
   settings?: Settings;
   signal?: AbortSignal;
@@ -45,30 +51,41 @@ export async function readSpecs(inputs: readonly string[], options: ReadSpecsOpt
   for (const input of inputs) {
     if (looksLikeUrl(input)) {
       const bare = input.split('#')[0]!;
-      let name = '';
-      try {
-        name = fileNameOf(new URL(bare));
-      } catch { /* reported by packageFromUrl */ }
+      const name = fileNameOf(bare);
       if (isPackageFileName(name) || !name) {
         out.push({ format: 'url', source: 'command line', packages: [packageFromUrl(input, { file: 'command line' })], skipped: [] });
         continue;
       }
       const { downloadText } = await import('../download/download-text.js');
-      const text = await downloadText(bare, { settings: options.settings, signal: options.signal });
+      const text = await downloadText(bare, { settings: options.settings, signal: options.signal, maxBytes: options.maxSpecBytes ?? DEFAULT_MAX_SPEC_BYTES });
       out.push(await parseSpecText(text, maskUrl(bare), options));
       continue;
     }
     const path = resolve(options.cwd ?? '.', input);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      throw specError({ file: path }, code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? String(err)})`);
-    }
-    out.push(await parseSpecText(text, path, options));
+    out.push(await parseSpecText(await readSpecFile(path, options.maxSpecBytes ?? DEFAULT_MAX_SPEC_BYTES), path, options));
   }
   return out;
+}
+
+/** A local spec file's text: a regular file within the size limit (a fifo or /dev/zero would never end). */
+async function readSpecFile(path: string, limit: number): Promise<string> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    const st = await handle.stat();
+    if (!st.isFile()) throw specError({ file: path }, 'is not a regular file');
+    if (st.size > limit) {
+      throw specError({ file: path }, `is ${st.size} bytes, larger than the limit of ${limit} bytes`,
+        'Raise the limit with --max-spec-bytes (maxSpecBytes in the library) if this file is really that large.');
+    }
+    return await handle.readFile('utf8');
+  } catch (err) {
+    if (isGatewayError(err)) throw err;
+    const code = (err as { code?: string }).code;
+    throw specError({ file: path }, code === 'ENOENT' ? 'no such file' : `cannot be read (${code ?? String(err)})`);
+  } finally {
+    await handle?.close();
+  }
 }
 
 /** One entry per cache file name: duplicates merged, conflicting checksums an error naming both places. */

@@ -13,3 +13,11 @@ export function specError(origin: SpecOrigin, message: string, hint?: string): C
     details: { file: origin.file, line: origin.line },
   });
 }
+
+/** A value from a spec file as an error may quote it: scalars as JSON (cut short), containers by kind only. */
+export function shortValue(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object' && value !== null) return 'a mapping';
+  const text = JSON.stringify(value ?? null) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}

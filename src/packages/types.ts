@@ -39,12 +39,20 @@ export interface ParseOptions {
 
 /** Events reported by fetchPackages(); every URL in them is masked. */
 export type FetchEvent =
-  | { type: 'plan'; pkgsDir: string; packages: number; bytes: number; cached: number; toFetch: number; toFetchBytes: number; jobs: number }
+  | {
+    type: 'plan'; pkgsDir: string; packages: number; bytes: number; cached: number; toFetch: number; toFetchBytes: number; jobs: number;
+    /** Packages to extract in this run (fetched ones plus cached tarballs not yet extracted); 0 with extract off. */
+    toExtract: number;
+  }
   | { type: 'start'; url: string; fileName: string; size?: number; mirror?: string }
   | { type: 'progress'; url: string; fileName: string; bytes: number; total?: number }
   | { type: 'retry'; url: string; fileName: string; attempt: number; delayMs: number; reason: string }
   | { type: 'mirror-failover'; url: string; fileName: string; from: string; to?: string; reason: string; code: string; failures: number }
+  /** `path` is the tarball, or the extracted folder when only that is in the cache. */
   | { type: 'cached'; url: string; fileName: string; path: string; bytes: number; unverified: boolean }
+  /** Extraction phase: a package starts being extracted into its cache folder, and is done. */
+  | { type: 'extract-start'; url: string; fileName: string }
+  | { type: 'extracted'; url: string; fileName: string; path: string; files: number; bytes: number; elapsedMs: number }
   | {
     type: 'done'; url: string; fileName: string; path: string; bytes: number; sha256: string; md5?: string;
     resumedFrom: number; attempts: number; elapsedMs: number; unverified: boolean; from: string;
@@ -62,6 +70,8 @@ export interface PackageResult {
   readonly path: string;
   readonly bytes: number;
   readonly unverified: boolean;
+  /** The extracted folder `<pkgs>/<name>-<version>-<build>`, when the package is (now) extracted. */
+  readonly extractedPath?: string;
   readonly error?: GatewayErrorJson;
   readonly origin?: SpecOrigin;
 }
@@ -71,6 +81,8 @@ export interface FetchSummaryJson {
   total: number;
   fetched: number;
   cached: number;
+  /** Packages extracted into the cache in this run. */
+  extracted: number;
   failed: number;
   /** Not fetched because of --fail-fast or an interrupt. */
   notStarted: number;

@@ -147,7 +147,7 @@ test('fetch into a full pkgs dir fails those packages with CG_DISK_FULL (exit 6)
   const spec = join(disk.dir, '..', 'spec.txt');
   const { writeFile } = await import('node:fs/promises');
   await writeFile(spec, `@EXPLICIT\n${bodies.map((b, i) => `${server.url}/c/noarch/p${i}-1-0.conda#sha256:${sha256(b)}`).join('\n')}\n`);
-  const args = ['fetch', spec, '--pkgs-dir', disk.dir, '-j', '1'];
+  const args = ['fetch', '--no-extract', spec, '--pkgs-dir', disk.dir, '-j', '1'];
   const full = await runCli(args);
   assert.equal(full.code, 6, full.stderr);
   assert.match(full.stderr, /DiskFullError|No space left/);

@@ -62,8 +62,8 @@ test('auth, config, fetch and repodata with secrets in URLs, .condarc, .netrc, t
     ['config'], ['config', '--json'], ['-v', 'config'], ['--insecure', 'config', '--json'],
   ];
   for (const flags of [[], ['-v'], ['--json'], ['-v', '--json']]) {
-    cases.push([...flags, 'fetch', good, '--pkgs-dir', pkgs], [...flags, 'fetch', bad, '--pkgs-dir', pkgs],
-      [...flags, 'fetch', `${base}${pkgPath}?token=s3cr3t#sha256:${sha256(body)}`, '--pkgs-dir', join(dir, 'pkgs2'), '--dry-run'],
+    cases.push([...flags, 'fetch', '--no-extract', good, '--pkgs-dir', pkgs], [...flags, 'fetch', '--no-extract', bad, '--pkgs-dir', pkgs],
+      [...flags, 'fetch', '--no-extract', `${base}${pkgPath}?token=s3cr3t#sha256:${sha256(body)}`, '--pkgs-dir', join(dir, 'pkgs2'), '--dry-run'],
       [...flags, 'repodata', `${base}/t/tk-s3cr3t/chan`, '--subdir', 'noarch', '--cache-dir', cache],
       [...flags, 'repodata', 'chan', '--subdir', 'noarch', '--cache-dir', cache],
       [...flags, 'repodata', `${base}/t/tk-s3cr3t/nochannel`, '--subdir', 'noarch', '--cache-dir', cache]);

@@ -23,7 +23,9 @@ export const registerDownload: RegisterCommand = (program, env) => {
       try {
         warnInsecure(io, global);
         const settings = cliSettings(io, global);
-        const target = resolve(io.cwd, opts.output ?? defaultName(url));
+        const output = opts.output ?? defaultName(url);
+        // Keep a trailing separator: `-o dir/` names a directory, which download() refuses clearly.
+        const target = resolve(io.cwd, output) + (/[/\\]$/.test(output) ? '/' : '');
         const bar = await createByteBar(io, global, basename(target));
         const log = verboseLog(io, global);
         const result = await download(url, target, {

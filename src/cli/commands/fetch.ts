@@ -11,6 +11,10 @@ interface FetchFlags {
   failFast?: boolean;
   platform?: string[];
   environment?: string;
+  maxSpecBytes?: string;
+  /** commander's negation of --no-extract. */
+  extract?: boolean;
+  keepCredentials?: boolean;
 }
 
 /** JSON progress lines per package, at most this often. */
@@ -29,6 +33,10 @@ export const registerFetch: RegisterCommand = (program, env) => {
     .option('--platform <subdir>', "platform to take from lock files; repeat or comma-separate (default: this machine's subdir and noarch)",
       (value: string, previous: string[] = []) => [...previous, value])
     .option('--environment <name>', 'environment of a pixi.lock', 'default')
+    .option('--max-spec-bytes <n>', 'largest spec or lock file to read, on disk or decoded from a URL (default: 256 MiB)')
+    .option('--no-extract', 'keep only the tarballs; do not extract packages into <pkgs>/<name>-<version>-<build>/')
+    .option('--keep-credentials', 'write token/password URLs into urls.txt and repodata_record.json as conda does ' +
+      '(setting pkgs_keep_credentials); secrets then sit on disk')
     .action(async (specs: string[], flags: FetchFlags) => {
       const global: GlobalOptions = { ...env.globals(), json: flags.json };
       const { renderError } = await import('../render-error.js');
@@ -54,6 +62,13 @@ async function runFetch(io: CliIo, global: GlobalOptions, specs: string[], flags
     jobs = Number(flags.jobs);
     if (!Number.isInteger(jobs) || jobs < 1) throw new CondaValueError(`-j/--jobs must be a whole number of 1 or more, not '${flags.jobs}'.`);
   }
+  let maxSpecBytes: number | undefined;
+  if (flags.maxSpecBytes !== undefined) {
+    maxSpecBytes = Number(flags.maxSpecBytes);
+    if (!Number.isSafeInteger(maxSpecBytes) || maxSpecBytes < 1) {
+      throw new CondaValueError(`--max-spec-bytes must be a whole number of bytes, not '${flags.maxSpecBytes}'.`);
+    }
+  }
   warnInsecure(io, global);
   const settings = cliSettings(io, global);
   const log = verboseLog(io, global);
@@ -72,7 +87,7 @@ async function runFetch(io: CliIo, global: GlobalOptions, specs: string[], flags
   try {
     const parsed = await readSpecs(specs, {
       platforms: platforms?.length ? platforms : defaultPlatforms(), environment: flags.environment, cwd: io.cwd, settings,
-      signal: controller.signal,
+      signal: controller.signal, maxSpecBytes,
     });
     for (const list of parsed) {
       for (const s of list.skipped) {
@@ -85,6 +100,7 @@ async function runFetch(io: CliIo, global: GlobalOptions, specs: string[], flags
     const summary = await fetchPackages(packages, {
       pkgsDir: flags.pkgsDir === undefined ? undefined : resolve(io.cwd, flags.pkgsDir),
       jobs, settings, signal: controller.signal, failFast: flags.failFast, dryRun: flags.dryRun, log, onEvent,
+      extract: flags.extract !== false, ...(flags.keepCredentials ? { keepCredentials: true } : {}),
     });
     bars.stop();
     if (!global.json) printSummary(io, summary, Boolean(global.quiet));
@@ -131,6 +147,9 @@ function barEvents(io: CliIo, global: GlobalOptions, bars: import('../progress.j
         bars.endItem(event.url, 0);
         if (verbose) bars.log(`cached  ${event.fileName}`);
         break;
+      case 'extracted':
+        if (verbose) bars.log(`extracted ${event.fileName} (${event.files} files) in ${event.elapsedMs} ms`);
+        break;
       case 'retry':
         if (verbose) bars.log(`retry ${event.fileName} after ${event.reason} in ${event.delayMs} ms`);
         break;
@@ -158,7 +177,7 @@ function printSummary(io: CliIo, s: FetchSummary, quiet: boolean): void {
     for (const p of s.packages.filter((r) => r.status === 'would-fetch')) out.push(`  would fetch ${p.url}`);
   } else if (!quiet) {
     out.push(`${s.fetched} fetched (${mib(s.bytesFetched)} in ${secs.toFixed(1)} s${rate ? `, ${rate}` : ''}), ` +
-      `${s.cached} from cache, ${s.failed} failed${s.notStarted ? `, ${s.notStarted} not fetched` : ''} — ${s.pkgsDir}`);
+      `${s.cached} from cache, ${s.extracted} extracted, ${s.failed} failed${s.notStarted ? `, ${s.notStarted} not fetched` : ''} — ${s.pkgsDir}`);
   }
   const unverified = s.packages.filter((p) => p.unverified && (p.status === 'fetched' || p.status === 'cached'));
   if (unverified.length && !quiet) {

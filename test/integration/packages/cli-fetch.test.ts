@@ -40,7 +40,7 @@ function ranged(server: FileServer): number {
 for (const signal of ['SIGINT', 'SIGKILL'] as const) {
   test(`a fetch killed with ${signal} mid-transfer resumes on the next run and ends with only verified files`, async (t) => {
     const env = await environment(t, 3, 1_500_000);
-    const first = spawnCli(['fetch', env.spec, '--pkgs-dir', env.pkgsDir, '--json', '-j', '3'], env.dir);
+    const first = spawnCli(['fetch', '--no-extract', env.spec, '--pkgs-dir', env.pkgsDir, '--json', '-j', '3'], env.dir);
     const started = new Set<string>();
     await first.waitFor((l) => {
       if (l.type === 'progress' && Number(l.bytes) > 0) started.add(String(l.fileName));
@@ -62,7 +62,7 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
 
     env.state.slow = false;
     const before = env.server.requests.length;
-    const second = spawnCli(['fetch', env.spec, '--pkgs-dir', env.pkgsDir, '--json'], env.dir);
+    const second = spawnCli(['fetch', '--no-extract', env.spec, '--pkgs-dir', env.pkgsDir, '--json'], env.dir);
     assert.equal(await second.exit, 0, second.stderr());
     assert.equal(env.server.requests.length - before, 3, 'one request per package');
     assert.equal(ranged(env.server), 3, 'every package resumed with a Range request');
@@ -74,8 +74,8 @@ for (const signal of ['SIGINT', 'SIGKILL'] as const) {
 
 test('two fetch processes on one pkgs dir at once: no corruption and no file fetched twice', async (t) => {
   const env = await environment(t, 6, 400_000);
-  const a = spawnCli(['fetch', env.spec, '--pkgs-dir', env.pkgsDir, '--json', '-j', '3'], env.dir);
-  const b = spawnCli(['fetch', env.spec, '--pkgs-dir', env.pkgsDir, '--json', '-j', '3'], env.dir);
+  const a = spawnCli(['fetch', '--no-extract', env.spec, '--pkgs-dir', env.pkgsDir, '--json', '-j', '3'], env.dir);
+  const b = spawnCli(['fetch', '--no-extract', env.spec, '--pkgs-dir', env.pkgsDir, '--json', '-j', '3'], env.dir);
   const [codeA, codeB] = await Promise.all([a.exit, b.exit]);
   assert.equal(codeA, 0, a.stderr());
   assert.equal(codeB, 0, b.stderr());
@@ -94,14 +94,14 @@ test('bad input on the command line: unknown format, other platform and missing 
   const dir = await tempDir(t);
   await writeFile(join(dir, 'environment.yml'), 'name: x\ndependencies:\n  - numpy\n');
   await writeFile(join(dir, 'osx.txt'), '# platform: osx-arm64\n@EXPLICIT\nhttps://conda.anaconda.org/conda-forge/osx-arm64/a-1-0.conda\n');
-  const unknown = spawnCli(['fetch', 'environment.yml', '--pkgs-dir', 'pkgs'], dir);
+  const unknown = spawnCli(['fetch', '--no-extract', 'environment.yml', '--pkgs-dir', 'pkgs'], dir);
   assert.equal(await unknown.exit, 2);
   assert.match(unknown.stderr(), /ConfigError: .*environment\.yml:1: unknown format/);
-  const other = spawnCli(['fetch', 'osx.txt', '--pkgs-dir', 'pkgs', '--platform', 'linux-64', '--json'], dir);
+  const other = spawnCli(['fetch', '--no-extract', 'osx.txt', '--pkgs-dir', 'pkgs', '--platform', 'linux-64', '--json'], dir);
   assert.equal(await other.exit, 2);
   assert.equal(other.lines[0]?.code, 'CG_SPEC_INVALID');
   assert.match(String(other.lines[0]?.message), /osx\.txt:1: this explicit file is for platform 'osx-arm64'/);
-  const missing = spawnCli(['fetch', 'nope.lock', '--pkgs-dir', 'pkgs'], dir);
+  const missing = spawnCli(['fetch', '--no-extract', 'nope.lock', '--pkgs-dir', 'pkgs'], dir);
   assert.equal(await missing.exit, 2);
   assert.match(missing.stderr(), /nope\.lock: no such file/);
   assert.deepEqual(await listDir(dir), ['environment.yml', 'osx.txt'], 'nothing created');
@@ -115,7 +115,7 @@ test('--json prints masked event lines and a summary; a failed package makes the
   const base = server.url.replace('http://', 'http://user:pa55s3cr3t@');
   await writeFile(join(dir, 'env.txt'), `@EXPLICIT\n${base}/t/tk-s3cr3t/cf/noarch/good-1-0.conda#sha256:${sha256(good)}\n` +
     `${base}/t/tk-s3cr3t/cf/noarch/gone-1-0.conda#${'a'.repeat(32)}\n`);
-  const json = spawnCli(['fetch', 'env.txt', '--pkgs-dir', 'pkgs', '--json'], dir);
+  const json = spawnCli(['fetch', '--no-extract', 'env.txt', '--pkgs-dir', 'pkgs', '--json'], dir);
   assert.equal(await json.exit, 4, json.stderr());
   const types = new Set(json.lines.map((l) => l.type));
   for (const type of ['plan', 'start', 'progress', 'done', 'error', 'summary']) assert.ok(types.has(type), `has a ${type} line`);
@@ -126,15 +126,15 @@ test('--json prints masked event lines and a summary; a failed package makes the
   const all = JSON.stringify(json.lines) + json.stderr() + (await readFile(join(dir, 'pkgs', 'urls.txt'), 'utf8'));
   assert.ok(!all.includes('s3cr3t'), 'no secret anywhere');
 
-  const text = spawnCli(['fetch', 'env.txt', '--pkgs-dir', 'pkgs'], dir);
+  const text = spawnCli(['fetch', '--no-extract', 'env.txt', '--pkgs-dir', 'pkgs'], dir);
   assert.equal(await text.exit, 4);
-  assert.match(text.stderr(), /0 fetched .*1 from cache, 1 failed/);
+  assert.match(text.stderr(), /0 fetched .*1 from cache, 0 extracted, 1 failed/);
   assert.match(text.stderr(), /gone-1-0\.conda \(.*env\.txt:3\): CondaHTTPError/);
   assert.ok(!text.stderr().includes('s3cr3t'));
-  const quiet = spawnCli(['-q', 'fetch', 'env.txt', '--pkgs-dir', 'pkgs'], dir);
+  const quiet = spawnCli(['-q', 'fetch', '--no-extract', 'env.txt', '--pkgs-dir', 'pkgs'], dir);
   assert.equal(await quiet.exit, 4);
   assert.match(quiet.stderr(), /^1 package\(s\) failed:/);
-  const dry = spawnCli(['fetch', 'env.txt', '--pkgs-dir', 'pkgs', '--dry-run'], dir);
+  const dry = spawnCli(['fetch', '--no-extract', 'env.txt', '--pkgs-dir', 'pkgs', '--dry-run'], dir);
   assert.equal(await dry.exit, 0);
   assert.match(dry.stderr(), /Dry run: 1 of 2 packages would be fetched/);
   assert.deepEqual(await listDir(join(dir, 'pkgs')), ['good-1-0.conda', 'urls', 'urls.txt']);

@@ -34,7 +34,7 @@ test('one explicit file mixing http, file and s3 URLs lands every package verifi
     overrides: { remoteBackoffFactor: 0 },
   });
   const events: FetchEvent[] = [];
-  const summary = await fetchPackages(parsed.packages, { pkgsDir: join(base, 'pkgs'), settings, sleep: noSleep, onEvent: (e) => events.push(e) });
+  const summary = await fetchPackages(parsed.packages, { extract: false, pkgsDir: join(base, 'pkgs'), settings, sleep: noSleep, onEvent: (e) => events.push(e) });
   assert.equal(summary.failed, 0, JSON.stringify(summary.failures));
   assert.equal(summary.fetched, 4);
   assert.deepEqual(await listDir(summary.pkgsDir), ['f-1-0.conda', 'h-1-0.conda', 'm-1-0.conda', 's-1-0.conda', 'urls', 'urls.txt']);

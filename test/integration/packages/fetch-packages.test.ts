@@ -49,7 +49,7 @@ test('fetches an environment into a conda pkgs dir with urls.txt, then serves it
   serve(server, pkgs);
   const dir = join(await tempDir(t), 'pkgs');
   const events: FetchEvent[] = [];
-  const summary = await fetchPackages(specsFor(server.url, pkgs), { pkgsDir: dir, jobs: 3, settings: settingsWith(), onEvent: (e) => events.push(e) });
+  const summary = await fetchPackages(specsFor(server.url, pkgs), { extract: false, pkgsDir: dir, jobs: 3, settings: settingsWith(), onEvent: (e) => events.push(e) });
   assert.equal(summary.fetched, 6);
   assert.equal(summary.failed, 0);
   assert.equal(summary.bytesFetched, pkgs.reduce((n, p) => n + p.body.length, 0));
@@ -63,7 +63,7 @@ test('fetches an environment into a conda pkgs dir with urls.txt, then serves it
   assert.equal(gets(server), 6);
 
   const again: FetchEvent[] = [];
-  const second = await fetchPackages(specsFor(server.url, pkgs), { pkgsDir: dir, settings: settingsWith(), onEvent: (e) => again.push(e) });
+  const second = await fetchPackages(specsFor(server.url, pkgs), { extract: false, pkgsDir: dir, settings: settingsWith(), onEvent: (e) => again.push(e) });
   assert.equal(second.cached, 6);
   assert.equal(second.fetched, 0);
   assert.equal(gets(server), 6, 'no request at all when everything is cached');
@@ -88,7 +88,7 @@ test('mirrors: a bad mirror (404, 500, wrong bytes) fails over to the next, is c
   serve(bad, pkgs.slice(0, 3), '/cf/linux-64/');
   const settings = settingsWith({ [`${primary.url}/conda-forge`]: [`${bad.url}/cf`, `${good.url}/cf`] }, { remote_max_retries: 1 });
   const events: FetchEvent[] = [];
-  const summary = await fetchPackages(specsFor(primary.url, pkgs), {
+  const summary = await fetchPackages(specsFor(primary.url, pkgs), { extract: false,
     pkgsDir: join(await tempDir(t), 'pkgs'), jobs: 3, settings, sleep: noSleep, onEvent: (e) => events.push(e),
   });
   assert.equal(summary.failed, 0, JSON.stringify(summary.failures));
@@ -115,7 +115,7 @@ test('when every mirror fails the package fails with each mirror named; others s
   serve(primary, pkgs.slice(0, 2));
   serve(m1, pkgs.slice(0, 2), '/m/linux-64/');
   const settings = settingsWith({ [`${primary.url}/conda-forge`]: [`${m1.url}/m`, `${primary.url}/conda-forge`] });
-  const summary = await fetchPackages(specsFor(primary.url, pkgs), { pkgsDir: join(await tempDir(t), 'p'), settings });
+  const summary = await fetchPackages(specsFor(primary.url, pkgs), { extract: false, pkgsDir: join(await tempDir(t), 'p'), settings });
   assert.equal(summary.fetched, 2);
   assert.equal(summary.failed, 1);
   const failure = summary.failures[0]!;
@@ -133,12 +133,12 @@ test('a URL without a checksum is fetched and reported unverified; an existing f
   serve(server, [p!]);
   const dir = join(await tempDir(t), 'pkgs');
   const url = `${server.url}/conda-forge/linux-64/${p!.name}`;
-  const first = await fetchPackages([url], { pkgsDir: dir, settings: settingsWith() });
+  const first = await fetchPackages([url], { extract: false, pkgsDir: dir, settings: settingsWith() });
   assert.equal(first.fetched, 1);
   assert.equal(first.unverified, 1);
   assert.equal(first.packages[0]!.unverified, true);
   await writeFile(join(dir, p!.name), 'garbage');
-  const second = await fetchPackages([`${url}#${md5(p!.body)}`], { pkgsDir: dir, settings: settingsWith() });
+  const second = await fetchPackages([`${url}#${md5(p!.body)}`], { extract: false, pkgsDir: dir, settings: settingsWith() });
   assert.equal(second.fetched, 1, 'a cached file that fails its checksum is fetched again');
   assert.equal(second.unverified, 0);
   assert.deepEqual(await readFile(join(dir, p!.name)), p!.body);
@@ -150,7 +150,7 @@ test('a pkgs dir that cannot be written is a clear error before any request', as
   serve(server, pkgs);
   const base = await tempDir(t);
   await writeFile(join(base, 'file'), 'x');
-  await assert.rejects(fetchPackages(specsFor(server.url, pkgs), { pkgsDir: join(base, 'file', 'pkgs'), settings: settingsWith() }),
+  await assert.rejects(fetchPackages(specsFor(server.url, pkgs), { extract: false, pkgsDir: join(base, 'file', 'pkgs'), settings: settingsWith() }),
     (e: unknown) => (e as { code?: string }).code === 'CG_PERMISSION' && /file\/pkgs/.test((e as Error).message));
   assert.equal(server.requests.length, 0);
 });
@@ -159,7 +159,7 @@ test('dry run makes no request and writes nothing', async (t) => {
   const server = await startFileServer(t);
   const pkgs = makePackages(2);
   const dir = join(await tempDir(t), 'pkgs');
-  const summary = await fetchPackages(specsFor(server.url, pkgs), { pkgsDir: dir, dryRun: true, settings: settingsWith() });
+  const summary = await fetchPackages(specsFor(server.url, pkgs), { extract: false, pkgsDir: dir, dryRun: true, settings: settingsWith() });
   assert.equal(summary.dryRun, true);
   assert.equal(summary.notStarted, 2);
   assert.deepEqual(summary.packages.map((p) => p.status), ['would-fetch', 'would-fetch']);
@@ -171,7 +171,7 @@ test('fail-fast stops at the first failure and starts nothing more', async (t) =
   const server = await startFileServer(t);
   const pkgs = makePackages(4);
   serve(server, pkgs.slice(0, 3));
-  const summary = await fetchPackages(specsFor(server.url, pkgs), { pkgsDir: join(await tempDir(t), 'p'), jobs: 1, failFast: true, settings: settingsWith() });
+  const summary = await fetchPackages(specsFor(server.url, pkgs), { extract: false, pkgsDir: join(await tempDir(t), 'p'), jobs: 1, failFast: true, settings: settingsWith() });
   assert.equal(summary.failed, 1);
   assert.equal(summary.fetched, 0);
   assert.equal(summary.notStarted, 3);
@@ -186,7 +186,7 @@ test('credentials in package URLs never reach events, errors, the summary or url
   const specs = specsFor(base, pkgs, '/t/tk-s3cr3t/cf/linux-64/');
   specs.push({ url: `${base}/t/tk-s3cr3t/cf/linux-64/missing-1-0.conda`, fileName: 'missing-1-0.conda' });
   const events: FetchEvent[] = [];
-  const summary = await fetchPackages(specs, { pkgsDir: join(await tempDir(t), 'p'), settings: settingsWith(), onEvent: (e) => events.push(e) });
+  const summary = await fetchPackages(specs, { extract: false, pkgsDir: join(await tempDir(t), 'p'), settings: settingsWith(), onEvent: (e) => events.push(e) });
   assert.equal(summary.fetched, 2);
   assert.equal(summary.failed, 1);
   const text = JSON.stringify(events) + JSON.stringify(summary) + (await readFile(join(summary.pkgsDir, 'urls.txt'), 'utf8'));

@@ -13,7 +13,7 @@ test('a package fetched through a signed URL is recorded in urls.txt without its
   const dir = join(await tempDir(t), 'pkgs');
   const signed = `${server.url}/t/tk-s3cr3t-123/chan/noarch/p-1.0-0.conda?X-Amz-Credential=AKIA/s3cr3t&X-Amz-Signature=s3cr3tsig#frag`;
   const summary = await fetchPackages([{ url: signed, fileName: 'p-1.0-0.conda', sha256: sha256(body) }],
-    { pkgsDir: dir, settings: loadSettings({ overrides: { remoteBackoffFactor: 0 } }) });
+    { extract: false, pkgsDir: dir, settings: loadSettings({ overrides: { remoteBackoffFactor: 0 } }) });
   assert.equal(summary.fetched, 1);
   assert.ok((await listDir(dir)).includes('p-1.0-0.conda'));
   const urlsTxt = await readFile(join(dir, 'urls.txt'), 'utf8');

@@ -76,7 +76,7 @@ export async function runFetchFaults(opts: { packages: number; seed: number; fau
     corruptAfterFirstRun: 0, completeAfterRerun: 0, corruptAfterRerun: 0, leftovers: 0, requests: 0,
   };
   try {
-    const first = await fetchPackages(specs, {
+    const first = await fetchPackages(specs, { extract: false,
       pkgsDir, settings, jobs: 4, sleep: async () => undefined,
       onEvent: (e) => {
         if (e.type === 'mirror-failover') c.failoverEvents++;
@@ -87,7 +87,7 @@ export async function runFetchFaults(opts: { packages: number; seed: number; fau
     for (const f of first.failures) c.failureCodes[f.error.code] = (c.failureCodes[f.error.code] ?? 0) + 1;
     c.corruptAfterFirstRun = (await audit()).corrupt;
     for (const m of mirrors) m.setFaultRate(0);
-    await fetchPackages(specs, { pkgsDir, settings, jobs: 4, sleep: async () => undefined });
+    await fetchPackages(specs, { extract: false, pkgsDir, settings, jobs: 4, sleep: async () => undefined });
     const after = await audit();
     c.completeAfterRerun = after.complete;
     c.corruptAfterRerun = after.corrupt;

@@ -81,7 +81,7 @@ export async function auditPkgsDir(pkgsDir: string, channel: Channel): Promise<A
 }
 
 export function fetchArgs(channel: Channel, pkgsDir: string, extra: string[] = []): string[] {
-  return ['fetch', channel.specFile, '--pkgs-dir', pkgsDir, '--json', '-q', ...extra];
+  return ['fetch', '--no-extract', channel.specFile, '--pkgs-dir', pkgsDir, '--json', '-q', ...extra];
 }
 
 /** Bytes each finished package resumed from, read from the JSON event lines. */

@@ -17,6 +17,7 @@ import { parseRequestUrl } from '../../../src/session/create-session.js';
 import { parseRetryAfter } from '../../../src/session/retry/backoff.js';
 import { parseSpecText } from '../../../src/packages/read-specs.js';
 import { packageFromUrl } from '../../../src/packages/package-url.js';
+import { cachePath } from '../../../src/packages/pkgs-dir.js';
 import { parseNetrc } from '../../../src/auth/netrc.js';
 import { parseCredentialStore } from '../../../src/auth/credential-store.js';
 import { parseRepodata } from '../../../src/repodata/fetch-repodata.js';
@@ -278,6 +279,22 @@ const pathUrl = fc.tuple(
   fc.constantFrom('', '?x=1', '#frag', '/'),
 ).map((p) => p.join(''));
 
+/** Package URLs whose last segment mixes traversal, separators and control characters, raw and percent-encoded. */
+const hostileNameUrl = fc.tuple(
+  fc.constantFrom('https://h/c/linux-64/', 'http://127.0.0.1:1/pkg/', 'file:///tmp/ch/noarch/', 's3://bucket/k/', 'ftp://h/pub/'),
+  fc.array(fc.oneof(
+    fc.constantFrom('..', '.', '%2e%2e', '%2E.', '%2F', '%2f', '%5C', '%5c', '\\', '/', '%00', '%0A', '%0d', '%1B%5B2J', '%7F', '%C2%85',
+      '%E2%80%AE', '\u0000', '\n', '\u001b', 'numpy-2.1.0-py312h1_0', 'x', '%', '%ZZ', '%252F', ' ', 'é', '?', '#'),
+    fc.string({ maxLength: 6 }),
+  ), { maxLength: 8 }).map((parts) => parts.join('')),
+  fc.oneof(fc.constant(''), fc.nat({ max: 300 }).map((n) => 'a'.repeat(n))),
+  fc.constantFrom('.conda', '.tar.bz2', '.conda/', '.conda#sha256:' + '0'.repeat(64)),
+).map((p) => p.join(''));
+const FUZZ_PKGS = '/tmp/cg-fuzz-pkgs';
+function cacheFileOf(text: string): string {
+  return cachePath(FUZZ_PKGS, packageFromUrl(text, origin).fileName);
+}
+
 function adapterTarget(text: string): unknown {
   assertPlainPathUrl(text);
   const url = parseRequestUrl(text);
@@ -366,6 +383,18 @@ export function fuzzTargets(): FuzzTarget<never>[] {
     { name: 'URL masking in text (redactText)', arbitrary: fc.tuple(text(30), maskableUrl, text(30)).map((p) => p.join(' ')),
       run: (u: string) => redactText(u), check: noSecretAfterMasking },
     { name: 'package URLs (packageFromUrl)', arbitrary: fc.oneof(packageUrl, urlArbitrary), run: (u: string) => packageFromUrl(u, origin) },
+    { name: 'cache file names from package URLs (packageFromUrl + cachePath)', arbitrary: fc.oneof(hostileNameUrl, packageUrl, urlArbitrary),
+      run: (u: string) => cacheFileOf(u),
+      check: (_u: string, r: unknown) => {
+        const path = String(r);
+        if (!path.startsWith(`${FUZZ_PKGS}/`) || path.slice(FUZZ_PKGS.length + 1).includes('/')) return `a path outside the cache: ${JSON.stringify(path)}`;
+        const name = path.slice(FUZZ_PKGS.length + 1);
+        let decoded = name;
+        try { decoded = decodeURIComponent(name); } catch { /* checked raw */ }
+        // eslint-disable-next-line no-control-regex
+        if ([name, decoded].some((n) => /[\u0000-\u001f\u007f/\\]|\.\./.test(n))) return `an unsafe name accepted: ${JSON.stringify(name)}`;
+        return Buffer.byteLength(name) > 240 ? `an over-long name accepted (${Buffer.byteLength(name)} bytes)` : undefined;
+      } },
     { name: 'Content-Range', arbitrary: headerValue, run: (v: string) => parseContentRange(v),
       check: (_v: string, r: unknown) => {
         const cr = r as { start?: number; end?: number; total?: number } | undefined;

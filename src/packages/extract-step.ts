@@ -1,0 +1,75 @@
+/**
+ * The extraction phase of fetchPackages(): a verified tarball becomes `<pkgs>/<stem>/`
+ * with its repodata_record.json, a few at a time beside the downloads. A package that
+ * fails to extract (unsafe or corrupt archive) leaves no folder and no tarball behind,
+ * so neither we nor conda take it from the cache later.
+ */
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { PackageArchiveError } from '../errors/classes.js';
+import type { GatewayError } from '../errors/gateway-error.js';
+import { maskUrl } from '../redact/safe-url.js';
+import { toGatewayError } from '../session/map-error.js';
+import { urlForCache } from './pkgs-dir.js';
+import type { FetchEvent, PackageSpec } from './types.js';
+
+/** Extractions at once: they are CPU-bound (zstd, bzip2), so about one per core, at most 4. */
+export function defaultExtractJobs(): number {
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+export interface ExtractContext {
+  pkgsDir: string;
+  emit: (event: FetchEvent) => void;
+  keepCredentials: boolean;
+  noLock: boolean;
+  signal: AbortSignal;
+  /** Runs one extraction when a slot is free. */
+  slot: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+/** `reused`: another process extracted it while we waited for the lock. */
+export type ExtractOutcome = { ok: true; path: string; reused: boolean } | { ok: false; error: GatewayError };
+
+/** The URL conda will see for this package: credentials only when the user asked to keep them. */
+export function recordedUrl(url: string, keepCredentials: boolean): string {
+  return keepCredentials ? url.replace(/#.*$/s, '') : urlForCache(url);
+}
+
+export function extractStep(ctx: ExtractContext, pkg: PackageSpec, known?: { md5?: string; sha256?: string }): Promise<ExtractOutcome> {
+  return ctx.slot(async () => {
+    const masked = maskUrl(pkg.url);
+    ctx.emit({ type: 'extract-start', url: masked, fileName: pkg.fileName });
+    try {
+      const { extractPackage } = await import('./extract/extract-package.js');
+      const done = await extractPackage({
+        pkgsDir: ctx.pkgsDir, pkg, recordUrl: recordedUrl(pkg.url, ctx.keepCredentials), known, noLock: ctx.noLock, signal: ctx.signal,
+      });
+      if (!done.reused) ctx.emit({
+        type: 'extracted', url: masked, fileName: pkg.fileName, path: done.path, files: done.files, bytes: done.bytes,
+        elapsedMs: Math.round(done.elapsedMs),
+      });
+      return { ok: true, path: done.path, reused: done.reused };
+    } catch (err) {
+      if (err instanceof PackageArchiveError) await rm(join(ctx.pkgsDir, pkg.fileName), { force: true }).catch(() => undefined);
+      return { ok: false, error: toGatewayError(err, { url: pkg.url, path: join(ctx.pkgsDir, pkg.fileName) }) };
+    }
+  });
+}
+
+/** At most `limit` calls of `slot(fn)` run at once; the rest wait in order. */
+export function createSlots(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}

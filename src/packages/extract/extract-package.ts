@@ -1,0 +1,157 @@
+/**
+ * Extract one package tarball into `<pkgs>/<stem>/` as conda does, with its
+ * `info/repodata_record.json`. Under the package's download lock (conda's byte-21 lock
+ * on `<tarball>.partial`), into a temp folder inside the cache, checked, then renamed:
+ * the final name only ever holds a complete folder.
+ */
+import { createHash } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
+import { mkdtemp, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cachePath } from '../pkgs-dir.js';
+import { pipeline } from 'node:stream/promises';
+import { lockFile } from '../../core/file-lock.js';
+import { PackageArchiveError } from '../../errors/classes.js';
+import type { PackageSpec } from '../types.js';
+import { forEachTar } from './archive.js';
+import { ByteBudget, declaredSize } from './budget.js';
+import { checkExtracted, extractedDirOf, stemOf } from './cache-state.js';
+import { buildRepodataRecord, serializeRecord } from './repodata-record.js';
+import { TarWriter } from './tar-writer.js';
+
+export interface ExtractPackageOptions {
+  pkgsDir: string;
+  pkg: PackageSpec;
+  /** The URL written into repodata_record.json (already stripped of credentials unless kept on purpose). */
+  recordUrl: string;
+  /** Checksums already computed for the tarball (by the download); the rest are computed here. */
+  known?: { md5?: string; sha256?: string };
+  noLock?: boolean;
+  signal?: AbortSignal;
+  /** Decode with the zstd/bzip2 programs when installed (faster); false: the JS decoders only. @default true */
+  nativeTools?: boolean;
+  /** Slack over the size info/paths.json declares (tests make it small). */
+  declaredSlackBytes?: number;
+}
+
+export interface ExtractPackageResult {
+  /** The extracted folder. */
+  path: string;
+  files: number;
+  bytes: number;
+  elapsedMs: number;
+  /** Another process extracted it while we waited for the lock. */
+  reused: boolean;
+}
+
+export async function extractPackage(opts: ExtractPackageOptions): Promise<ExtractPackageResult> {
+  const started = performance.now();
+  const { pkgsDir, pkg } = opts;
+  const tarball = cachePath(pkgsDir, pkg.fileName);
+  const final = extractedDirOf(pkgsDir, pkg.fileName);
+  const lock = await lockFile(`${tarball}.partial`, { noLock: opts.noLock, signal: opts.signal });
+  try {
+    const done = await checkExtracted(pkgsDir, pkg);
+    if (done && !done.unverified) return { path: final, files: 0, bytes: 0, elapsedMs: performance.now() - started, reused: true };
+    const hashes = await completeHashes(tarball, opts.known ?? {});
+    const outer = await mkdtemp(join(pkgsDir, `.${stemOf(pkg.fileName)}.extract-`));
+    try {
+      const root = join(outer, stemOf(pkg.fileName));
+      const writer = await extractInto(root, tarball, pkg.fileName, hashes.size, opts);
+      const index = await readIndex(root, pkg.fileName);
+      await writeRecord(root, buildRepodataRecord(index, { url: opts.recordUrl, fn: pkg.fileName, ...hashes }));
+      await writer.finish();
+      opts.signal?.throwIfAborted();
+      await replace(final, root, join(outer, 'previous'));
+      return { path: final, files: writer.files, bytes: writer.bytes, elapsedMs: performance.now() - started, reused: false };
+    } finally {
+      await rm(outer, { recursive: true, force: true }).catch(() => undefined);
+    }
+  } finally {
+    await dropEmptyLockFile(lock.path);
+    await lock.release();
+  }
+}
+
+async function extractInto(root: string, tarball: string, fileName: string, archiveBytes: number,
+  opts: ExtractPackageOptions): Promise<TarWriter> {
+  const budget = new ByteBudget(archiveBytes, opts.declaredSlackBytes);
+  const writer = new TarWriter(root, {
+    packageName: fileName,
+    budget,
+    capture: {
+      'info/paths.json': (text) => {
+        const declared = declaredSize(text);
+        if (declared !== undefined) budget.declare(declared);
+      },
+    },
+  });
+  const { mkdir } = await import('node:fs/promises');
+  await mkdir(root);
+  await forEachTar(tarball, fileName, { packageName: fileName, budget, nativeTools: opts.nativeTools }, async (tar) => {
+    opts.signal?.throwIfAborted();
+    await writer.extract(tar);
+  });
+  return writer;
+}
+
+async function readIndex(root: string, fileName: string): Promise<Record<string, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(join(root, 'info', 'index.json'), 'utf8'));
+  } catch (err) {
+    throw new PackageArchiveError(`Cannot extract ${fileName}: info/index.json is missing or not JSON.`,
+      { code: 'CG_PACKAGE_CORRUPT', package: fileName, entry: 'info/index.json', cause: err });
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new PackageArchiveError(`Cannot extract ${fileName}: info/index.json is not an object.`,
+      { code: 'CG_PACKAGE_CORRUPT', package: fileName, entry: 'info/index.json' });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** A new file, never through a link the archive may have put at that name. */
+async function writeRecord(root: string, record: Parameters<typeof serializeRecord>[0]): Promise<void> {
+  const path = join(root, 'info', 'repodata_record.json');
+  await unlink(path).catch(() => undefined);
+  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644);
+  try {
+    await handle.writeFile(serializeRecord(record), 'utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Move a stale folder aside, then the new one in: the final name is never half-written. */
+async function replace(final: string, fresh: string, aside: string): Promise<void> {
+  try {
+    await rename(fresh, final);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR' && code !== 'EISDIR') throw err;
+  }
+  await rename(final, aside);
+  await rename(fresh, final);
+}
+
+/** md5, sha256 and size of the tarball: what the download already knows, the rest in one read. */
+async function completeHashes(path: string, known: { md5?: string; sha256?: string }): Promise<{ md5: string; sha256: string; size: number }> {
+  const { size } = await stat(path);
+  if (known.md5 && known.sha256) return { md5: known.md5, sha256: known.sha256, size };
+  const md5 = known.md5 ? undefined : createHash('md5');
+  const sha256 = known.sha256 ? undefined : createHash('sha256');
+  await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), async (source: AsyncIterable<Buffer>) => {
+    for await (const chunk of source) {
+      md5?.update(chunk);
+      sha256?.update(chunk);
+    }
+  });
+  return { md5: known.md5 ?? md5!.digest('hex'), sha256: known.sha256 ?? sha256!.digest('hex'), size };
+}
+
+/** The lock file is ours to remove when empty; a real partial download (bytes in it) stays. */
+async function dropEmptyLockFile(path: string): Promise<void> {
+  const st = await stat(path).catch(() => undefined);
+  if (st?.isFile() && st.size === 0) await unlink(path).catch(() => undefined);
+}

@@ -104,6 +104,8 @@ export const SETTING_SPECS: Specs = {
   useIndexCache: spec('use_index_cache', false, parseBool, 'Use cached repodata even when expired.'),
   repodataUseZst: spec('repodata_use_zst', true, parseBool, 'Try repodata.json.zst first.'),
   repodataUseShards: spec('repodata_use_shards', true, parseBool, 'Use sharded repodata (CEP-16) when offered.'),
+  http2: spec('http2', true, parseBool,
+    'Offer HTTP/2 to https servers (ALPN): shards and packages from one host share one connection. false: HTTP/1.1 only.'),
   experimental: spec('experimental', [] as string[], parseStringList, 'Experimental features.'),
   noLock: spec('no_lock', false, parseBool, 'Disable file locks.'),
   allowNonChannelUrls: spec('allow_non_channel_urls', false, parseBool,

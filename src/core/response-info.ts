@@ -16,6 +16,17 @@ export interface ResponseInfo {
 
 const infos = new WeakMap<Response, ResponseInfo>();
 const nodeBodies = new WeakMap<Response, Readable>();
+const wireCounters = new WeakMap<Response, () => number>();
+
+/** Used by adapters that decode a body (gzip, br): how many bytes came over the wire so far. */
+export function registerWireBytes(res: Response, count: () => number): void {
+  wireCounters.set(res, count);
+}
+
+/** Bytes received so far for a body the adapter decoded; undefined when it was not encoded. */
+export function wireBytesOf(res: Response): (() => number) | undefined {
+  return wireCounters.get(res);
+}
 
 export function getResponseInfo(res: Response): ResponseInfo | undefined {
   return infos.get(res);

@@ -59,6 +59,8 @@ export interface SettingValues {
   repodataUseZst: boolean;
   /** @default true */
   repodataUseShards: boolean;
+  /** Offer HTTP/2 via ALPN to https servers (direct connections). @default true */
+  http2: boolean;
   /** @default [] */
   experimental: string[];
   /** @default false */

@@ -161,7 +161,7 @@ export class AbortedError extends GatewayError {
 
 /** Cache-level failures (repodata, package cache). */
 export class CacheError extends GatewayError {
-  constructor(message: string, options: Opts<'CG_NOT_CACHED' | 'CG_REPODATA_INVALID'> & { code: 'CG_NOT_CACHED' | 'CG_REPODATA_INVALID' }) {
+  constructor(message: string, options: Opts<'CG_NOT_CACHED' | 'CG_REPODATA_INVALID' | 'CG_REPODATA_TOO_LARGE'> & { code: 'CG_NOT_CACHED' | 'CG_REPODATA_INVALID' | 'CG_REPODATA_TOO_LARGE' }) {
     super(message, options as GatewayErrorOptions);
   }
 }

@@ -161,6 +161,11 @@ export const ERROR_CODES = {
     hint: 'The channel index is malformed; contact the channel owner.',
     doc: 'Repodata or a shard cannot be parsed.',
   },
+  CG_REPODATA_TOO_LARGE: {
+    family: 'cache', exitCode: 7,
+    hint: 'The index is over a size limit (decoded bytes, compression ratio, shard names or nesting depth); raise the named limit if the channel is trusted.',
+    doc: 'Repodata, a shard index or a shard is over a documented limit; nothing of it was cached.',
+  },
   CG_INTERNAL: {
     family: 'internal', exitCode: 70,
     hint: 'This is a bug in conda-gateway, not a network problem: please report it with the output of --verbose.',

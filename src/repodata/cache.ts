@@ -5,7 +5,8 @@
  * mtime_ns/size disagree with the data file is not trusted.
  */
 import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { lstat, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { GatewayError } from '../errors/gateway-error.js';
 import { basename, dirname, join } from 'node:path';
 import { lockFile, type LockedFile } from '../core/file-lock.js';
 import type { CachePaths } from './cache-key.js';
@@ -75,6 +76,35 @@ export class RepodataCache {
     }
   }
 
+  /**
+   * Whether the data file matches the state and looks like one whole JSON object (its first
+   * and last non-blank bytes are `{` and `}`): enough to serve a hit without reading it all,
+   * since what we write was validated on the way in. A truncated or overwritten file fails.
+   */
+  async looksWhole(state: RepodataState): Promise<boolean> {
+    let handle;
+    try {
+      handle = await open(this.paths.data, 'r');
+    } catch {
+      return false;
+    }
+    try {
+      const st = await handle.stat({ bigint: true });
+      if (!matches(st, state)) return false;
+      const size = Number(st.size);
+      const edge = Buffer.alloc(Math.min(size, 4096));
+      await handle.read(edge, 0, edge.length, 0);
+      const first = edge.toString('latin1').trimStart()[0];
+      await handle.read(edge, 0, edge.length, size - edge.length);
+      const last = edge.toString('latin1').trimEnd().at(-1);
+      return first === '{' && last === '}';
+    } catch {
+      return false;
+    } finally {
+      await handle.close().catch(() => undefined);
+    }
+  }
+
   /** The data file whatever its stat (offline use of a cache whose state does not match). */
   async readUntrusted(): Promise<Buffer | undefined> {
     return readFile(this.paths.data).catch(() => undefined);
@@ -104,7 +134,7 @@ export class RepodataCache {
 
   /** Serialises fetches of this index across processes (held over the network transfer). */
   fetchLock(): Promise<LockedFile> {
-    return lockFile(`${this.paths.base}.fetch.lock`, this.lockOptions());
+    return lockNoSymlink(`${this.paths.base}.fetch.lock`, this.lockOptions());
   }
 
   /**
@@ -178,13 +208,37 @@ export class RepodataCache {
   }
 
   private async withStateLock<T>(fn: (lock: LockedFile) => Promise<T>): Promise<T> {
-    const lock = await lockFile(this.paths.state, this.lockOptions());
+    const lock = await lockNoSymlink(this.paths.state, this.lockOptions());
     try {
       return await fn(lock);
     } finally {
       await lock.release();
     }
   }
+}
+
+/** A planted symlink in the cache directory: we never open or write through one. */
+function symlinkRefused(path: string): GatewayError {
+  return new GatewayError(`Refusing to write through a symbolic link in the repodata cache: ${path}`, {
+    code: 'CG_FILESYSTEM', details: { path },
+    hint: `Remove ${path}: the cache's .info.json and lock files are regular files, and a link there could make us write elsewhere.`,
+  });
+}
+
+/**
+ * lockFile() for the state and lock files, which it opens for writing with O_CREAT: refused
+ * when the path is a symlink, checked before the open (so no file is created at the link's
+ * target) and again on the open handle (a link swapped in meanwhile).
+ */
+async function lockNoSymlink(path: string, options: Parameters<typeof lockFile>[1]): Promise<LockedFile> {
+  if ((await lstat(path).catch(() => undefined))?.isSymbolicLink()) throw symlinkRefused(path);
+  const lock = await lockFile(path, options);
+  const [link, mine] = await Promise.all([lstat(path).catch(() => undefined), lock.handle.stat()]);
+  if (!link || link.isSymbolicLink() || link.ino !== mine.ino || link.dev !== mine.dev) {
+    await lock.release();
+    throw symlinkRefused(path);
+  }
+  return lock;
 }
 
 function escapeRegExp(text: string): string {

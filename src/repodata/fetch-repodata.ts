@@ -8,7 +8,6 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Settings } from '../core/settings.js';
 import { defaultSettings } from '../config/load-settings.js';
-import { CacheError } from '../errors/classes.js';
 import { SafeUrl } from '../redact/safe-url.js';
 import { createSession, type Session } from '../session/create-session.js';
 import { toGatewayError } from '../session/map-error.js';
@@ -16,6 +15,8 @@ import { cachePaths, credentialFreeUrl, defaultCacheDir, subdirUrl, type CachePa
 import { RepodataCache } from './cache.js';
 import { jsonSafeState, nowNs, type RepodataState } from './cache-state.js';
 import { invalidRepodata } from './errors.js';
+import { resolveLimits, type RepodataLimits } from './limits.js';
+import { cachedParseError, fileResult, memoryResult } from './records.js';
 import { decide } from './freshness.js';
 import { fetchShardedSubset } from './sharded.js';
 import { transferRepodata } from './transfer.js';
@@ -81,6 +82,7 @@ class FullFetch {
   /** False when offline or use_index_cache forbid asking the server (file:// is always allowed). */
   readonly networkAllowed: boolean;
   readonly log: (message: string) => void;
+  readonly limits: RepodataLimits;
 
   constructor(readonly channelUrl: string, readonly subdir: string, readonly opts: FullOptions) {
     const { settings } = opts;
@@ -88,15 +90,25 @@ class FullFetch {
     this.cleanUrl = credentialFreeUrl(this.url);
     this.safe = new SafeUrl(this.url);
     this.cacheDir = opts.cacheDir ?? defaultCacheDir(settings);
-    this.paths = cachePaths(this.cacheDir, this.cleanUrl);
+    this.paths = cachePaths(this.cacheDir, this.url);
     this.log = opts.log ?? (() => undefined);
+    this.limits = resolveLimits(opts.limits);
     this.cache = new RepodataCache(this.paths, { noLock: settings.noLock, signal: opts.signal, lockTimeoutMs: opts.lockTimeoutMs, log: this.log });
     this.isFile = this.url.startsWith('file:');
     this.networkAllowed = this.isFile || !(settings.offline || settings.useIndexCache);
   }
 
-  result(repodata: Repodata, state: RepodataState, cacheResult: CacheResult, source: FetchRepodataResult['source']): FetchRepodataResult {
-    return { repodata, state: jsonSafeState(state), cacheResult, url: this.safe, cachePath: this.paths.data, source };
+  #base(state: RepodataState, cacheResult: CacheResult, source: FetchRepodataResult['source']) {
+    return { state: jsonSafeState(state), cacheResult, url: this.safe, cachePath: this.paths.data, source };
+  }
+
+  /** A result over the cache file, parsed only when records are asked for. */
+  fromFile(state: RepodataState, cacheResult: CacheResult, source: FetchRepodataResult['source'], count?: number): FetchRepodataResult {
+    return fileResult(this.#base(state, cacheResult, source), this.paths.data, this.url, count);
+  }
+
+  inMemory(repodata: Repodata, state: RepodataState, cacheResult: CacheResult, source: FetchRepodataResult['source']): FetchRepodataResult {
+    return memoryResult(this.#base(state, cacheResult, source), repodata);
   }
 
   async run(): Promise<FetchRepodataResult> {
@@ -116,27 +128,26 @@ class FullFetch {
     }
   }
 
-  /** A cached answer, or undefined when the server must be asked. A cache file that does not parse is refetched when the network may be used. */
+  /**
+   * A cached answer, or undefined when the server must be asked. The cache file is not parsed:
+   * it must match its state and look whole (cache.looksWhole); one that does not is refetched
+   * when the network may be used.
+   */
   async fromCache(state: RepodataState, probe: DataProbe, lockHeld: boolean): Promise<FetchRepodataResult | undefined> {
     const decision = decide({ state, hasData: probe.exists, settings: this.opts.settings, isFile: this.isFile, nowNs: nowNs() });
-    if (decision.action === 'empty') return this.result({}, state, 'stale', 'none');
+    if (decision.action === 'empty') return this.inMemory({}, state, 'stale', 'none');
     if (decision.action === 'fetch') return undefined;
     if (probe.trusted) {
-      const data = await this.cache.readData(state);
-      if (!data.trusted) return undefined;
-      try {
-        return this.result(parseCached(data.bytes, this.paths.data, this.url), state, decision.cacheResult, 'cache');
-      } catch (err) {
-        if (!this.networkAllowed) throw err;
-        this.log(`${this.paths.data} does not parse; downloading it again`);
-        return undefined;
-      }
+      if (await this.cache.looksWhole(state)) return this.fromFile(state, decision.cacheResult, 'cache');
+      if (!this.networkAllowed) throw cachedParseError(this.paths.data, this.url, new SyntaxError('not one whole JSON object'));
+      this.log(`${this.paths.data} does not parse; downloading it again`);
+      return undefined;
     }
     // A data file that does not match its state: usable only when the network may not be asked.
     if (!lockHeld || this.networkAllowed) return undefined;
-    const bytes = await this.cache.readUntrusted();
-    const repodata = bytes ? parseCached(bytes, this.paths.data, this.url) : {};
-    return this.result(repodata, { ...state, etag: '', mod: '', cache_control: '', size: 0 }, 'stale', 'cache');
+    const stale = { ...state, etag: '', mod: '', cache_control: '', size: 0 };
+    if (!(await this.cache.dataExists())) return this.inMemory({}, stale, 'stale', 'cache');
+    return this.fromFile(stale, 'stale', 'cache');
   }
 
   /** Ask the server (validators only for a trusted cache) and commit what it says: data first, state second. */
@@ -144,44 +155,25 @@ class FullFetch {
     const { settings, session, signal } = this.opts;
     const ctx = {
       url: this.url, cleanUrl: this.cleanUrl, channelUrl: this.channelUrl, subdir: this.subdir, session, settings, signal, log: this.log,
-      sleep: this.opts.sleep, onRetry: this.opts.onRetry,
+      sleep: this.opts.sleep, onRetry: this.opts.onRetry, limits: this.limits,
     };
     const fresh = probe.exists ? 'updated' : 'miss';
     let outcome = await transferRepodata(ctx, state, probe.trusted, this.cache.tempPath());
     if (outcome.kind === 'not-modified') {
-      const data = await this.cache.readData(state);
-      if (data.trusted) {
-        try {
-          const cached = parseRepodata(data.bytes, this.url);
-          return this.result(cached, await this.cache.refresh(outcome.state), 'revalidated', 'cache');
-        } catch {
-          this.log(`${this.paths.data} does not parse; downloading it again`);
-        }
-      }
+      if (await this.cache.looksWhole(state)) return this.fromFile(await this.cache.refresh(outcome.state), 'revalidated', 'cache');
+      this.log(`${this.paths.data} does not parse; downloading it again`);
       outcome = await transferRepodata(ctx, state, false, this.cache.tempPath());
       if (outcome.kind === 'not-modified') {
         throw invalidRepodata('repodata.json', this.url, 'the server answered 304 Not Modified to an unconditional request');
       }
     }
-    if (outcome.kind === 'empty') return this.result({}, await this.cache.save('{}', outcome.state), fresh, 'repodata.json');
+    if (outcome.kind === 'empty') return this.inMemory({}, await this.cache.save('{}', outcome.state), fresh, 'repodata.json');
     const { tempPath } = outcome;
     try {
-      const repodata = parseRepodata(await this.cache.readTemp(tempPath), `${this.url}/${outcome.source}`);
-      return this.result(repodata, await this.cache.commit(tempPath, outcome.state), fresh, outcome.source);
+      // Validated on its way into the temp file (body-guard.ts): committed without parsing.
+      return this.fromFile(await this.cache.commit(tempPath, outcome.state), fresh, outcome.source, outcome.summary.records);
     } finally {
       await this.cache.discardTemp(tempPath);
     }
-  }
-}
-
-/** A trusted cache file that does not parse: conda's "An error occurred when loading cached repodata". */
-function parseCached(bytes: Buffer, path: string, url: string): Repodata {
-  try {
-    return parseRepodata(bytes, url);
-  } catch (err) {
-    throw new CacheError(
-      'An error occurred when loading cached repodata.  Executing\n`conda clean --index-cache` will remove cached repodata files\n' +
-        `so they can be downloaded again.\n  path: ${path}`,
-      { code: 'CG_REPODATA_INVALID', url, cause: err, hint: `Remove ${path} (or run \`conda clean --index-cache\`) and fetch again.` });
   }
 }

@@ -2,7 +2,8 @@
  * Sharded repodata (CEP-16) fetching: the shard index through the same HTTP cache as
  * repodata.json (`<key>.msgpack.zst` + `<key>.info.json`, key from `<subdir>/repodata_shards.msgpack.zst`),
  * shards by sha256 under `<cache>/shards/` (immutable: never revalidated), and the dependency
- * closure of the wanted names over the platform subdir and noarch, with bounded concurrency.
+ * closure of the wanted names over the platform subdir and noarch, one level at a time with all
+ * of a level's shards requested at once.
  * Returns null when the full repodata must be used instead.
  */
 import { createHash } from 'node:crypto';
@@ -20,7 +21,12 @@ import { decide } from './freshness.js';
 import { assembleSubset, parseShard, parseShardIndex, shardDependencies, shardUrl, type Shard, type ShardIndex } from './shards.js';
 import { BodyRetries, conditionalHeaders, discard, repodataHttpError, send, type TransferContext } from './transfer.js';
 import type { CacheResult, FetchRepodataOptions, FetchRepodataResult } from './types.js';
-import { decodeZstd, ZstdDecodeError } from './zst.js';
+import { budgetError, tooLarge } from './body-guard.js';
+import { resolveLimits, type RepodataLimits } from './limits.js';
+import { memoryResult } from './records.js';
+import { nodeBodyOf } from '../core/response-info.js';
+import type { Response } from 'undici';
+import { DecodedTooLargeError, decodeZstd, ZstdDecodeError } from './zst.js';
 
 export const SHARD_INDEX_FN = 'repodata_shards.msgpack.zst';
 
@@ -45,14 +51,32 @@ function isNoShardsStatus(status: number): boolean {
   return status === 404 || status === 501;
 }
 
-async function decodeIndex(bytes: Uint8Array, url: string): Promise<ShardIndex> {
+async function decodeIndex(bytes: Uint8Array, url: string, limits: RepodataLimits): Promise<ShardIndex> {
   let decoded: Uint8Array;
   try {
-    decoded = await decodeZstd(bytes);
+    decoded = await decodeZstd(bytes, { maxBytes: limits.maxShardIndexBytes });
   } catch (err) {
+    if (err instanceof DecodedTooLargeError) throw budgetError(err, 'shard index', url, 'maxShardIndexBytes');
     throw invalidRepodata('shard index', url, err instanceof ZstdDecodeError ? err.message : String(err), err);
   }
-  return parseShardIndex(decoded, url);
+  return parseShardIndex(decoded, url, limits.maxShardNames);
+}
+
+/** A response body read into memory, refused as soon as it passes `max` bytes. */
+async function readCapped(res: Response, max: number, what: string, url: string, limitName: keyof RepodataLimits): Promise<Uint8Array> {
+  const body = await nodeBodyOf(res);
+  if (!body) return new Uint8Array(0);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > max) {
+      body.destroy();
+      throw tooLarge(what, url, `over ${max} bytes received`, limitName);
+    }
+    chunks.push(chunk);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 /** The shard index of one subdir through the HTTP cache; null when the channel has none. */
@@ -62,11 +86,12 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
   const indexUrl = `${url}/${SHARD_INDEX_FN}`;
   const cleanUrl = credentialFreeUrl(url);
   const cacheDir = opts.cacheDir ?? defaultCacheDir(settings);
-  const paths = cachePaths(cacheDir, cleanUrl, SHARD_INDEX_FN);
+  const paths = cachePaths(cacheDir, url, SHARD_INDEX_FN);
   const log = opts.log ?? (() => undefined);
   const cache = new RepodataCache(paths, { noLock: settings.noLock, signal: opts.signal, lockTimeoutMs: opts.lockTimeoutMs, log });
   const isFile = url.startsWith('file:');
   const networkAllowed = isFile || !(settings.offline || settings.useIndexCache);
+  const limits = resolveLimits(opts.limits);
   const loaded = (index: ShardIndex, state: RepodataState, cacheResult: CacheResult): LoadedIndex =>
     ({ subdir, indexUrl, index, state, cacheResult, path: paths.data });
 
@@ -80,24 +105,24 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
     if (decision.action === 'empty') return null;
     if (decision.action === 'use-cache' && data.trusted) {
       try {
-        return loaded(await decodeIndex(data.bytes, indexUrl), state, decision.cacheResult);
+        return loaded(await decodeIndex(data.bytes, indexUrl, limits), state, decision.cacheResult);
       } catch (err) {
         if (!networkAllowed) throw err;
       }
     }
     if (!networkAllowed) return null;
     if (!lockHeld) return undefined;
-    const ctx: TransferContext = { url, cleanUrl, channelUrl, subdir, session: opts.session, settings, signal: opts.signal, log };
+    const ctx: TransferContext = { url, cleanUrl, channelUrl, subdir, session: opts.session, settings, signal: opts.signal, log, limits };
     const res = await send(ctx, indexUrl, conditionalHeaders(state, data.trusted));
     if (res.ok) {
       let bytes: Uint8Array;
       try {
-        bytes = new Uint8Array(await res.arrayBuffer());
+        bytes = await readCapped(res, limits.maxShardIndexBytes, 'shard index', indexUrl, 'maxShardIndexBytes');
       } catch (err) {
         await retries.again(toGatewayError(err, { url: indexUrl, channelAlias: settings.channelAlias }), indexUrl);
         return attempt(true);
       }
-      const index = await decodeIndex(bytes, indexUrl);
+      const index = await decodeIndex(bytes, indexUrl, limits);
       const next = stateFromResponse(cleanUrl, res.headers, state);
       setHasFormat(next, 'shards', true);
       const saved = await cache.save(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), next);
@@ -105,7 +130,7 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
     }
     if (res.status === 304 && data.trusted) {
       await discard(res);
-      return loaded(await decodeIndex(data.bytes, indexUrl), await cache.refresh(state), 'revalidated');
+      return loaded(await decodeIndex(data.bytes, indexUrl, limits), await cache.refresh(state), 'revalidated');
     }
     if (isNoShardsStatus(res.status)) {
       await discard(res);
@@ -130,34 +155,22 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
 }
 
 /**
- * Run `fn` over `items` with at most `limit` at once. After a failure no new item starts,
- * and the first error is thrown only once the running ones have settled (no write outlives the call).
+ * Run `fn` over every item at once. The first error is thrown only once all have settled
+ * (no write outlives the call).
  */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let failure: { error: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (next < items.length && !failure) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!);
-      } catch (error) {
-        failure ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.error;
-  return out;
+async function settleAll<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const settled = await Promise.allSettled(items.map(fn));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<R>).value);
 }
 
 /** One shard by hash: from `<cache>/shards/<hex>.msgpack.zst` when present and intact, else downloaded and checked. */
-async function loadShard(url: string, hex: string, shardDir: string, opts: ShardOptions): Promise<{ shard: Shard; downloaded: boolean }> {
+async function loadShard(url: string, hex: string, shardDir: string, opts: ShardOptions, limits: RepodataLimits): Promise<{ shard: Shard; downloaded: boolean }> {
   const path = join(shardDir, `${hex}.msgpack.zst`);
   const sha = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
   const cached = await readFile(path).catch(() => undefined);
-  if (cached && sha(cached) === hex) return { shard: await decodeShard(cached, url), downloaded: false };
+  if (cached && sha(cached) === hex) return { shard: await decodeShard(cached, url, limits), downloaded: false };
   if (opts.settings.offline && !url.startsWith('file:')) throw new NoShards('offline and shard not cached');
   const retries = new BodyRetries({ ...opts, log: opts.log ?? (() => undefined) });
   let bytes: Uint8Array;
@@ -177,7 +190,7 @@ async function loadShard(url: string, hex: string, shardDir: string, opts: Shard
       throw await httpErrorFromResponse(res, { url, channelAlias: opts.settings.channelAlias });
     }
     try {
-      bytes = new Uint8Array(await res.arrayBuffer());
+      bytes = await readCapped(res, limits.maxShardBytes, 'shard', url, 'maxShardBytes');
       break;
     } catch (err) {
       await retries.again(toGatewayError(err, { url, channelAlias: opts.settings.channelAlias }), url);
@@ -186,7 +199,7 @@ async function loadShard(url: string, hex: string, shardDir: string, opts: Shard
   if (bytes.length === 0) throw invalidRepodata('shard', url, 'the response is empty');
   const actual = sha(bytes);
   if (actual !== hex) throw invalidRepodata('shard', url, `its sha256 is ${actual}, not the ${hex} that names it`);
-  const shard = await decodeShard(bytes, url);
+  const shard = await decodeShard(bytes, url, limits);
   const temp = `${path}.${process.pid}.${Math.random().toString(16).slice(2, 8)}.tmp`;
   try {
     await writeFile(temp, bytes, { flag: 'wx' });
@@ -197,11 +210,12 @@ async function loadShard(url: string, hex: string, shardDir: string, opts: Shard
   return { shard, downloaded: true };
 }
 
-async function decodeShard(bytes: Uint8Array, url: string): Promise<Shard> {
+async function decodeShard(bytes: Uint8Array, url: string, limits: RepodataLimits): Promise<Shard> {
   let decoded: Uint8Array;
   try {
-    decoded = await decodeZstd(bytes);
+    decoded = await decodeZstd(bytes, { maxBytes: limits.maxShardBytes });
   } catch (err) {
+    if (err instanceof DecodedTooLargeError) throw budgetError(err, 'shard', url, 'maxShardBytes');
     throw invalidRepodata('shard', url, (err as Error).message, err);
   }
   return parseShard(decoded, url);
@@ -218,12 +232,12 @@ export async function fetchShardedSubset(channelUrl: string, subdirs: readonly s
   const cacheDir = opts.cacheDir ?? defaultCacheDir(settings);
   const shardDir = join(cacheDir, 'shards');
   const log = opts.log ?? (() => undefined);
+  const limits = resolveLimits(opts.limits);
   try {
     const indexes = await Promise.all(subdirs.map((s) => fetchShardIndex(channelUrl, s, opts)));
     if (indexes.some((i) => i === null)) return null;
     const loadedIndexes = indexes as LoadedIndex[];
     await mkdir(shardDir, { recursive: true });
-    const limit = Math.max(1, settings.repodataThreads || settings.defaultThreads || 8);
     const shardsBySubdir = new Map<string, Shard[]>(loadedIndexes.map((i) => [i.subdir, []]));
     const pending = new Map<string, Promise<{ shard: Shard; downloaded: boolean }>>();
     const visited = new Set<string>();
@@ -236,11 +250,13 @@ export async function fetchShardedSubset(channelUrl: string, subdirs: readonly s
         const hex = idx.index.shards.get(name);
         return hex ? [{ idx, hex }] : [];
       }));
-      const results = await mapLimit(jobs, limit, async ({ idx, hex }) => {
+      // A level's shards are requested all at once: with HTTP/2 they share one connection, and
+      // latency is paid once per level instead of once per small batch.
+      const results = await settleAll(jobs, async ({ idx, hex }) => {
         const url = shardUrl(idx.indexUrl, idx.index.info, hex);
         let job = pending.get(url);
         if (!job) {
-          job = loadShard(url, hex, shardDir, opts);
+          job = loadShard(url, hex, shardDir, opts, limits);
           pending.set(url, job);
         }
         return { idx, ...(await job) };
@@ -257,12 +273,11 @@ export async function fetchShardedSubset(channelUrl: string, subdirs: readonly s
     log(`${SafeUrl.from(channelUrl).toString()}: ${visited.size} names, ${used} shards (${downloaded} downloaded)`);
     const out = new Map<string, FetchRepodataResult>();
     for (const idx of loadedIndexes) {
-      out.set(idx.subdir, {
-        repodata: assembleSubset(idx.subdir, idx.index.info, shardsBySubdir.get(idx.subdir)!),
+      out.set(idx.subdir, memoryResult({
         state: jsonSafeState(idx.state), cacheResult: idx.cacheResult, url: new SafeUrl(subdirUrl(channelUrl, idx.subdir)),
         cachePath: idx.path, source: 'shards',
         shards: { names: visited.size, shards: shardsBySubdir.get(idx.subdir)!.length, downloaded },
-      });
+      }, assembleSubset(idx.subdir, idx.index.info, shardsBySubdir.get(idx.subdir)!)));
     }
     return out;
   } catch (err) {

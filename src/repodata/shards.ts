@@ -2,6 +2,8 @@
  * Sharded repodata (CEP-16), pure parts: decode the shard index and shards (msgpack after
  * zstd), turn raw-byte checksums back into hex, find dependency names, assemble a subset.
  */
+import { CacheError } from '../errors/classes.js';
+import { maskUrl } from '../redact/safe-url.js';
 import { invalidRepodata } from './errors.js';
 import type { Repodata, RepodataRecord } from './types.js';
 
@@ -53,11 +55,20 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 /** Decoded (zstd already removed) `repodata_shards.msgpack.zst` → index; a hash that is not 32 bytes is an error. */
-export async function parseShardIndex(decoded: Uint8Array, url: string): Promise<ShardIndex> {
+export async function parseShardIndex(decoded: Uint8Array, url: string, maxNames = 500_000): Promise<ShardIndex> {
   const raw = await unpack(decoded, 'shard index', url);
   const info = isPlainObject(raw.info) ? (raw.info as ShardIndexInfo) : {};
   if (!isPlainObject(raw.shards)) throw invalidRepodata('shard index', url, "missing the 'shards' map");
   const shards = new Map<string, string>();
+  let names = 0;
+  for (const name in raw.shards) {
+    if (++names > maxNames) {
+      throw new CacheError(`shard index from ${maskUrl(url)} is too large: it lists over ${maxNames} package names`, {
+        code: 'CG_REPODATA_TOO_LARGE', url,
+        hint: 'Nothing of it was cached. If the channel is trusted, raise limits.maxShardNames (see DEFAULT_REPODATA_LIMITS).',
+      });
+    }
+  }
   for (const [name, hash] of Object.entries(raw.shards)) {
     if (!(hash instanceof Uint8Array) || hash.length !== 32) {
       throw invalidRepodata('shard index', url, `the hash of '${name}' is not 32 raw bytes`);
@@ -150,7 +161,10 @@ export function closureOf(indexes: readonly Repodata[], packages: readonly strin
       for (const [fn, rec] of Object.entries(repodata[group] ?? {})) {
         if (typeof rec?.name !== 'string') continue;
         const name = rec.name.toLowerCase();
-        byName.set(name, [...(byName.get(name) ?? []), { index, group, fn, rec }]);
+        // Appended in place: copying the list per record made 80k records of one name quadratic.
+        let list = byName.get(name);
+        if (!list) byName.set(name, (list = []));
+        list.push({ index, group, fn, rec });
       }
     }
   });

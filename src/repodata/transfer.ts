@@ -6,22 +6,26 @@
  * conda_http_errors.
  */
 import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { Readable, type Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { Response } from 'undici';
 import type { Settings } from '../core/settings.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { CondaHTTPError, httpErrorFromResponse } from '../errors/http-error.js';
 import { maskUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';
-import { getResponseInfo, nodeBodyOf } from '../core/response-info.js';
+import { getResponseInfo, nodeBodyOf, wireBytesOf } from '../core/response-info.js';
 import { toGatewayError } from '../session/map-error.js';
 import { delayFor } from '../session/retry/backoff.js';
 import type { RetryEvent } from '../core/types.js';
 import { sleep as defaultSleep } from '../util/sleep.js';
 import { setHasFormat, shouldCheckFormat, stateFromResponse, type RepodataState } from './cache-state.js';
 import { UnavailableInvalidChannel } from './errors.js';
+import { budgetError, RepodataBodyGuard } from './body-guard.js';
+import type { JsonShapeSummary } from './json-shape.js';
+import type { RepodataLimits } from './limits.js';
 import { createZstdDecoder, ZstdDecodeError } from './zst.js';
 
 export interface TransferContext {
@@ -38,13 +42,14 @@ export interface TransferContext {
   /** Wait between body retries (tests inject a no-op). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   onRetry?: (event: RetryEvent) => void;
+  limits: RepodataLimits;
 }
 
 export type TransferOutcome =
   /** `state`: the previous state, plus what was learned about .zst on the way (has_zst). */
   | { kind: 'not-modified'; state: RepodataState }
-  /** A complete decoded body in `tempPath`; `state` lacks the stat fields (set on commit). */
-  | { kind: 'written'; tempPath: string; state: RepodataState; source: 'repodata.json.zst' | 'repodata.json' }
+  /** A complete, validated, decoded body in `tempPath`; `state` lacks the stat fields (set on commit). */
+  | { kind: 'written'; tempPath: string; state: RepodataState; source: 'repodata.json.zst' | 'repodata.json'; summary: JsonShapeSummary }
   /** A 404 on a platform subdir: conda caches `{}`. */
   | { kind: 'empty'; state: RepodataState };
 
@@ -79,10 +84,10 @@ export async function transferRepodata(ctx: TransferContext, previous: RepodataS
       if (res.status === 304) return notModified(res, state);
       if (res.ok) {
         try {
-          await writeBody(res, tempPath, await createZstdDecoder(), ctx.signal);
+          const summary = await writeBody(ctx, res, zstUrl, tempPath, 'zst');
           const next = stateFromResponse(ctx.cleanUrl, res.headers, state);
           setHasFormat(next, 'zst', true);
-          return { kind: 'written', tempPath, state: next, source: 'repodata.json.zst' };
+          return { kind: 'written', tempPath, state: next, source: 'repodata.json.zst', summary };
         } catch (err) {
           await unlink(tempPath).catch(() => undefined);
           if (!(err instanceof ZstdDecodeError)) {
@@ -119,15 +124,16 @@ export async function transferRepodata(ctx: TransferContext, previous: RepodataS
       return { kind: 'empty', state: empty };
     }
     if (!res.ok) throw await repodataHttpError(ctx, res, 'repodata.json');
+    let summary: JsonShapeSummary;
     try {
-      await writeBody(res, tempPath, undefined, ctx.signal);
+      summary = await writeBody(ctx, res, jsonUrl, tempPath, 'plain');
     } catch (err) {
       await unlink(tempPath).catch(() => undefined);
       // A clean restart rather than a Range resume: the index has no checksum to verify a spliced body against.
       await retries.again(toGatewayError(err, errorContext(ctx, jsonUrl, tempPath)), jsonUrl);
       continue;
     }
-    return { kind: 'written', tempPath, state: stateFromResponse(ctx.cleanUrl, res.headers, state), source: 'repodata.json' };
+    return { kind: 'written', tempPath, state: stateFromResponse(ctx.cleanUrl, res.headers, state), source: 'repodata.json', summary };
   }
 }
 
@@ -205,12 +211,45 @@ export function repodataHelpText(status: number, subdirUrl: string): string | un
   return `${generic}${shown}\n`;
 }
 
-/** Stream the body (through `decoder` when given) into a new temp file. */
-export async function writeBody(res: Response, tempPath: string, decoder: Transform | undefined, signal?: AbortSignal): Promise<void> {
+/**
+ * Stream the body (zstd-decoded for `.zst`) into a new temp file through the limits and the
+ * shape validator; returns what the validator saw. The temp file is the caller's to remove.
+ */
+async function writeBody(ctx: TransferContext, res: Response, url: string, tempPath: string, kind: 'zst' | 'plain'): Promise<JsonShapeSummary> {
   const body = (await nodeBodyOf(res)) ?? Readable.from([]);
   const out = createWriteStream(tempPath, { flags: 'wx', highWaterMark: 1 << 20 });
-  if (decoder) await pipeline(body, decoder, out, { signal });
-  else await pipeline(body, out, { signal });
+  try {
+    return await writeThrough(ctx, res, url, body, out, kind);
+  } catch (err) {
+    // The file is opened asynchronously: wait until it is closed, so the caller's unlink finds it.
+    if (!out.closed) await once(out, 'close').catch(() => undefined);
+    throw err;
+  }
+}
+
+async function writeThrough(ctx: TransferContext, res: Response, url: string, body: Readable, out: NodeJS.WritableStream,
+  kind: 'zst' | 'plain'): Promise<JsonShapeSummary> {
+  const { limits } = ctx;
+  if (kind === 'plain') {
+    const guard = new RepodataBodyGuard(url, limits, wireBytesOf(res));
+    await pipeline(body, guard, out, { signal: ctx.signal });
+    return guard.summary!;
+  }
+  let wire = 0;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      wire += chunk.length;
+      done(null, chunk);
+    },
+  });
+  const budget = { maxBytes: limits.maxIndexBytes, maxRatio: limits.maxRatio, ratioFloorBytes: limits.ratioFloorBytes, wireBytes: () => wire };
+  const guard = new RepodataBodyGuard(url, limits, () => wire);
+  try {
+    await pipeline(body, counter, await createZstdDecoder(budget), guard, out, { signal: ctx.signal });
+  } catch (err) {
+    throw budgetError(err, 'repodata.json', url, 'maxIndexBytes');
+  }
+  return guard.summary!;
 }
 
 export async function discard(res: Response): Promise<void> {

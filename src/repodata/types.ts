@@ -4,6 +4,7 @@ import type { SafeUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';
 import type { DebugLog, RetryEvent } from '../core/types.js';
 import type { RepodataState } from './cache-state.js';
+import type { RepodataLimits } from './limits.js';
 
 /**
  * What happened to the cache: `hit` (fresh, no request), `revalidated` (304), `updated`
@@ -57,10 +58,25 @@ export interface FetchRepodataOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** How long to wait for another process refreshing the same index. @default 30 minutes */
   lockTimeoutMs?: number;
+  /** Size limits on what a channel may make us decode or hold. @default DEFAULT_REPODATA_LIMITS */
+  limits?: Partial<RepodataLimits>;
 }
 
 export interface FetchRepodataResult {
+  /**
+   * The whole index, parsed from the cache file on first access (synchronously). Fetching
+   * alone never parses it: prefer `await records()` or `await recordsFor(names)`.
+   */
   repodata: Repodata;
+  /** The whole index, parsed once (JSON.parse of the cache file). */
+  records(): Promise<Repodata>;
+  /**
+   * Only the records whose `name` is one of `names` (plus `info` and `repodata_version`),
+   * found in the cache file without parsing all of it.
+   */
+  recordsFor(names: readonly string[]): Promise<Repodata>;
+  /** Records in `packages` and `packages.conda`, counted without building them. */
+  recordCount(): Promise<number>;
   /**
    * The state file's contents after the call (the shard index's state for a sharded subset).
    * `JSON.stringify` prints it with mtime_ns/refresh_ns as exact decimal strings (a bigint

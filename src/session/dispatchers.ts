@@ -70,8 +70,11 @@ export class DispatcherPool implements RouteProvider {
 
   #agent(): Dispatcher {
     const { connectMs, readMs } = this.#timeouts();
+    // http2: h2 is offered in the TLS handshake (ALPN) and used when the server picks it.
+    const allowH2 = this.#settings.http2;
     return new Agent({
-      connect: guardedConnector({ timeout: connectMs, ...this.tlsOptions() }),
+      connect: guardedConnector({ timeout: connectMs, ...this.tlsOptions(), allowH2 }),
+      allowH2,
       headersTimeout: readMs,
       bodyTimeout: readMs,
       keepAliveTimeout: 10_000,

@@ -4,11 +4,12 @@
  * (gzip, deflate, br) unless the caller asked for `identity`.
  */
 import { STATUS_CODES } from 'node:http';
-import { pipeline, type Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { Headers, request } from 'undici';
 import { ProxyError } from '../../errors/classes.js';
 import { fromSystemError } from '../../errors/from-system.js';
+import { registerWireBytes } from '../../core/response-info.js';
 import { responseFromNode } from '../response.js';
 import type { Adapter, AdapterDeps } from '../../core/adapter.js';
 
@@ -21,8 +22,69 @@ function decoderFor(encoding: string | null): (() => NodeJS.ReadWriteStream) | u
   }
 }
 
-/** What to do about a 407, naming where the proxy was configured (never its credentials). */
-function proxyAuthHint(route: { proxy?: string; proxySource?: string }): string {
+/** An HTTP/1 body that ends when the server closes the connection: `Connection: close`, no Content-Length, not chunked. */
+function closeDelimited(headers: Headers): boolean {
+  return /close/i.test(headers.get('connection') ?? '') && !headers.has('content-length') &&
+    !/chunked/i.test(headers.get('transfer-encoding') ?? '');
+}
+
+/** How much of a close-delimited body may wait in memory for a slow consumer before undici is paused. */
+const UNPAUSED_BUFFER_BYTES = 32 << 20;
+
+/**
+ * undici 7 asserts (and we cut the connection) when a close-delimited body ends while its
+ * parser is paused by backpressure (nodejs/undici#5360): a gzip repodata.json from a simple
+ * server failed every time, as the decoder is slower than the network. So such a body is read
+ * without pausing undici, up to UNPAUSED_BUFFER_BYTES waiting for the consumer.
+ */
+function unpausedBody(source: Readable): Readable {
+  const queue: Buffer[] = [];
+  let queued = 0;
+  let ended = false;
+  let failure: Error | undefined;
+  let wanted = false;
+  const out = new Readable({
+    highWaterMark: 1 << 20,
+    read() {
+      wanted = true;
+      flush();
+    },
+    destroy(err, done) {
+      if (!source.destroyed) source.destroy();
+      done(err);
+    },
+  });
+  // Bytes received before a cut are handed on first, so a download can resume after them.
+  const flush = (): void => {
+    while (wanted && queue.length > 0) {
+      const chunk = queue.shift()!;
+      queued -= chunk.length;
+      wanted = out.push(chunk);
+    }
+    if (queued <= UNPAUSED_BUFFER_BYTES && source.isPaused()) source.resume();
+    if (queue.length > 0) return;
+    if (failure) out.destroy(failure);
+    else if (ended) out.push(null);
+  };
+  source.on('data', (chunk: Buffer) => {
+    queue.push(chunk);
+    queued += chunk.length;
+    if (queued > UNPAUSED_BUFFER_BYTES) source.pause();
+    flush();
+  });
+  source.on('end', () => {
+    ended = true;
+    flush();
+  });
+  source.on('error', (err) => {
+    failure = err;
+    flush();
+  });
+  return out;
+}
+
+/** What to do about a 407 (or a CONNECT's 401/403), naming where the proxy was configured (never its credentials). */
+function proxyAuthHint(route: { proxy?: string; proxySource?: string }, status = 407): string {
   const where = route.proxySource ?? 'the proxy settings';
   let hasCredentials = false;
   try {
@@ -30,8 +92,8 @@ function proxyAuthHint(route: { proxy?: string; proxySource?: string }): string 
     hasCredentials = Boolean(uri.username || uri.password);
   } catch { /* parsed before use; treat as without credentials */ }
   return hasCredentials
-    ? `The proxy refused the credentials in the proxy URL from ${where} (407): check the user and password, percent-encoded.`
-    : `The proxy asked for credentials (407): put user:password (percent-encoded) in the proxy URL set in ${where}.`;
+    ? `The proxy refused the credentials in the proxy URL from ${where} (${status}): check the user and password, percent-encoded.`
+    : `The proxy asked for credentials (${status}): put user:password (percent-encoded) in the proxy URL set in ${where}.`;
 }
 
 export function createHttpAdapter(deps: AdapterDeps): Adapter {
@@ -51,8 +113,10 @@ export function createHttpAdapter(deps: AdapterDeps): Adapter {
       } catch (err) {
         // A proxy that cannot be reached or refuses us is a proxy problem, not the channel's.
         if (route.proxy && (fromSystemError(err) === 'CG_PROXY' || /ECONNREFUSED|ENOTFOUND|EAI_AGAIN/.test(String((err as { code?: string }).code)))) {
-          // undici reports a 407 to CONNECT as an error: it reads as the forward request's 407.
-          const hint = /\(407\)/.test(err instanceof Error ? err.message : '') ? proxyAuthHint(route)
+          // undici reports a 407 to CONNECT as an error: it reads as the forward request's 407. Some
+          // proxies (tinyproxy) answer a CONNECT with bad credentials 401 or 403: the same refusal.
+          const refused = /\((40[137])\)/.exec(err instanceof Error ? err.message : '');
+          const hint = refused ? proxyAuthHint(route, Number(refused[1]))
             : `Check the proxy set in ${route.proxySource ?? 'the proxy settings'}: is it running and reachable from here?`;
           throw new ProxyError(undefined, { cause: err, url: req.url, hint });
         }
@@ -67,7 +131,9 @@ export function createHttpAdapter(deps: AdapterDeps): Adapter {
         await res.body.dump().catch(() => undefined);
         throw new ProxyError(undefined, { url: req.url, hint: proxyAuthHint(route) });
       }
-      let body: Readable | null = res.body;
+      let body: Readable | null = closeDelimited(headers) ? unpausedBody(res.body) : res.body;
+      let wire = 0;
+      let counted = false;
       if (req.method === 'HEAD') {
         await res.body.dump().catch(() => undefined);
         body = null;
@@ -76,13 +142,20 @@ export function createHttpAdapter(deps: AdapterDeps): Adapter {
         const accepted = (req.headers.get('accept-encoding') ?? '').toLowerCase();
         if (decoder && accepted !== 'identity') {
           const decoded = decoder();
-          body = pipeline(res.body, decoded, () => undefined) as unknown as Readable;
+          // Counted for callers that bound the compression ratio (repodata).
+          body.on('data', (chunk: Buffer) => {
+            wire += chunk.length;
+          });
+          counted = true;
+          body = pipeline(body, decoded, () => undefined) as unknown as Readable;
           headers.delete('content-length');
         }
       }
-      return responseFromNode(body, {
+      const response = responseFromNode(body, {
         status: res.statusCode, statusText: STATUS_CODES[res.statusCode] ?? '', headers,
       });
+      if (counted) registerWireBytes(response, () => wire);
+      return response;
     },
     async close() {
       // The dispatchers belong to the session and are closed with it.

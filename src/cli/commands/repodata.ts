@@ -70,14 +70,20 @@ export const registerRepodata: RegisterCommand = (program, env) => {
           if (packages.length > 0 && !subsets) {
             // No shards: the same subset, taken from the full indexes.
             const full = outcomes.filter((o) => o.result);
-            const cut = repodata.closureOf(full.map((o) => o.result!.repodata), packages);
+            const cut = repodata.closureOf(await Promise.all(full.map((o) => o.result!.records())), packages);
             full.forEach((o, i) => {
-              o.result = { ...o.result!, repodata: cut[i]! };
+              o.subset = cut[i]!;
             });
           }
-          return outcomes.filter((o) => subdirs.includes(o.subdir));
+          // A closure is printed whole: noarch records it needed are part of it even when only a platform subdir was asked for.
+          return packages.length > 0 ? outcomes : outcomes.filter((o) => subdirs.includes(o.subdir));
         };
         const outcomes = (await Promise.all(urls.map(perChannel))).flat().map((o) => ({ ...o, channel: maskUrl(o.channel) }));
+        await Promise.all(outcomes.map(async (o) => {
+          // Counted without parsing the index (a cold fetch never parses it).
+          if (o.result) o.count = o.subset ? countOf(o.subset) : await o.result.recordCount();
+          if (o.result && packages.length > 0) o.subset ??= await o.result.records();
+        }));
         report(io, global, outcomes, packages.length > 0, render, env.setExitCode);
       } catch (err) {
         env.setExitCode(render.renderError(io, err, { json: global.json, verbose: global.verbose }));
@@ -87,7 +93,12 @@ export const registerRepodata: RegisterCommand = (program, env) => {
     });
 };
 
-type Outcome = { channel: string; subdir: string; result?: import('../../repodata/types.js').FetchRepodataResult; error?: unknown };
+type Outcome = {
+  channel: string; subdir: string; result?: import('../../repodata/types.js').FetchRepodataResult; error?: unknown;
+  /** The closure cut from a full index (no shards). */
+  subset?: import('../../repodata/types.js').Repodata;
+  count?: number;
+};
 
 function countOf(repodata: import('../../repodata/types.js').Repodata): number {
   return Object.keys(repodata.packages ?? {}).length + Object.keys(repodata['packages.conda'] ?? {}).length;
@@ -106,8 +117,8 @@ function report(io: import('../io.js').CliIo, global: import('../io.js').GlobalO
     const r = o.result;
     return {
       subdir: o.subdir, channel: o.channel, ok: true, url: r.url.toString(), cacheResult: r.cacheResult, source: r.source,
-      packages: countOf(r.repodata), cachePath: r.cachePath, ...(r.shards ? { shards: r.shards } : {}),
-      ...(withSubset ? { repodata: r.repodata } : {}),
+      packages: o.count ?? 0, cachePath: r.cachePath, ...(r.shards ? { shards: r.shards } : {}),
+      ...(withSubset ? { repodata: o.subset } : {}),
     };
   });
   if (global.json) {

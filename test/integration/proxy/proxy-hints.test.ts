@@ -63,3 +63,26 @@ test('an unreachable proxy\'s hint names where it was set', async () => {
   assert.equal(code, 'CG_PROXY');
   assert.match(hint, /env:http_proxy/);
 });
+
+/** A tinyproxy-like proxy: answers every CONNECT with `status` (tinyproxy says 401 to bad credentials). */
+async function refusingProxy(t: { after(fn: () => unknown): void }, status: number): Promise<string> {
+  const srv = createServer((socket) => {
+    socket.once('data', () => socket.end(`HTTP/1.0 ${status} Refused\r\nContent-Length: 0\r\n\r\n`));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => srv.close(() => resolve())));
+  return `http://u:bad-tiny-pass@127.0.0.1:${(srv.address() as { port: number }).port}`;
+}
+
+test('a 401 or 403 to CONNECT (tinyproxy) reads as refused credentials, like a 407', async (t) => {
+  for (const status of [401, 403]) {
+    const proxy = await refusingProxy(t, status);
+    const { code, hint, printed } = await proxyFailure('https://127.0.0.1:9/x.json',
+      loadSettings({ env: { HTTPS_PROXY: proxy }, overrides: { remoteMaxRetries: 0 } }));
+    assert.equal(code, 'CG_PROXY');
+    assert.match(hint, new RegExp(`refused the credentials .*\\(${status}\\)`));
+    assert.doesNotMatch(hint, /running and reachable/);
+    assert.ok(!printed.includes('bad-tiny-pass'));
+  }
+});

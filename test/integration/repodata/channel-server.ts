@@ -68,7 +68,7 @@ export async function startChannelServer(t: TestContext | undefined): Promise<Ch
 
   const server = createServer((req, res) => {
     // A channel may also be reached under a name (`/<name>/<subdir>/...`), as through channel_alias.
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/chan(?=\/)/, '');
+    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/t\/[^/]+(?=\/)/, '').replace(/^\/chan(?=\/)/, '');
     const subdir = path.split('/')[1] ?? '';
     const file = path.split('/').slice(2).join('/');
     const mode = modes.get(subdir) ?? {};

@@ -61,9 +61,24 @@ test('--package without shards on the server prints the same subset, cut from th
   const res = await runCli(['repodata', server.url, '--subdir', 'linux-64', '--package', 'demo-cli', '--cache-dir', cacheDir]);
   assert.equal(res.code, 0, res.stderr);
   const subset = JSON.parse(res.stdout) as Record<string, { 'packages.conda': Record<string, { name: string }> }>;
-  assert.deepEqual(Object.keys(subset), [`${server.url}/linux-64`]);
+  // The closure needs tzdata from noarch: printed although only linux-64 was asked for.
+  assert.deepEqual(Object.keys(subset), [`${server.url}/linux-64`, `${server.url}/noarch`]);
   assert.deepEqual(Object.values(subset[`${server.url}/linux-64`]!['packages.conda']).map((r) => r.name).sort(), ['demo-cli', 'python']);
+  assert.deepEqual(Object.values(subset[`${server.url}/noarch`]!['packages.conda']).map((r) => r.name), ['tzdata']);
   assert.match(res.stderr, /linux-64: miss +2 packages from repodata\.json\.zst/);
+});
+
+test('--subdir linux-64 --package prints the noarch records of the closure too, from shards, text and --json', async (t) => {
+  const { server, cacheDir } = await setup(t);
+  const res = await runCli(['repodata', server.url, '--subdir', 'linux-64', '--package', 'demo-cli', '--cache-dir', cacheDir]);
+  assert.equal(res.code, 0, res.stderr);
+  const subset = JSON.parse(res.stdout) as Record<string, { 'packages.conda': Record<string, { name: string }> }>;
+  assert.deepEqual(Object.values(subset[`${server.url}/noarch`]?.['packages.conda'] ?? {}).map((r) => r.name), ['tzdata']);
+  assert.match(res.stderr, /noarch: miss +1 packages from shards/);
+  const json = await runCli(['repodata', server.url, '--subdir', 'linux-64', '--package', 'demo-cli', '--cache-dir', cacheDir, '--json']);
+  const rows = (JSON.parse(json.stdout) as { results: Row[] }).results;
+  const all = rows.flatMap((r) => Object.values(r.repodata?.['packages.conda'] ?? {}).map((x) => x.name)).sort();
+  assert.deepEqual(all, ['demo-cli', 'python', 'tzdata']);
 });
 
 test('a channel without noarch fails with UnavailableInvalidChannel and exit status 4', async (t) => {

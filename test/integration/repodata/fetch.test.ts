@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFile, readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -344,7 +345,10 @@ test('credentials in the channel URL never reach the state file, the cache key, 
   const result = await fetchRepodata(secretUrl, 'linux-64', { cacheDir, settings: testSettings(), log });
   assert.equal(result.state.url, `http://127.0.0.1:${port}/linux-64`);
   assert.doesNotMatch(await readFile(result.cachePath.replace(/\.json$/, '.info.json'), 'utf8'), /s3cr3t/);
-  assert.equal(result.cachePath, cachePaths(cacheDir, `${server.url}/linux-64`).data);
+  // conda's key: the URL with its credentials, hashed; never the secret itself in a file name.
+  assert.equal(result.cachePath, cachePaths(cacheDir, `${secretUrl}/linux-64`).data);
+  assert.notEqual(result.cachePath, cachePaths(cacheDir, `${server.url}/linux-64`).data);
+  assert.doesNotMatch((await readdir(cacheDir)).join('\n'), /s3cr3t/);
   assert.doesNotMatch(String(result.url), /s3cr3t/);
   server.mode('noarch', { missing: true });
   await assert.rejects(fetchRepodata(secretUrl, 'noarch', { cacheDir, settings: testSettings(), log }), (err: unknown) => {
@@ -354,6 +358,36 @@ test('credentials in the channel URL never reach the state file, the cache key, 
   await fetchRepodata(secretUrl, 'osx-64', { cacheDir, settings: testSettings(), log, packages: ['python'] });
   assert.ok(logs.length >= 2);
   assert.doesNotMatch(logs.join('\n'), /s3cr3t/);
+});
+
+test('a token channel shares the cache file conda wrote for it (cache_fn_url of the URL with credentials)', async (t) => {
+  const { server, cacheDir } = await setup(t);
+  const tokenUrl = `${server.url}/t/tk-s3cr3t-42`;
+  // What conda writes: <md5(url_w_credentials + '/')[:8]>.json and .info.json, the state's url as conda records it.
+  const key = createHash('md5').update(`${tokenUrl}/linux-64/`).digest('hex').slice(0, 8);
+  const data = join(cacheDir, `${key}.json`);
+  await writeFile(data, JSON.stringify(LINUX));
+  const st = await stat(data, { bigint: true });
+  const state = {
+    url: `${server.url}/linux-64`, etag: '"conda"', mod: '', cache_control: 'public, max-age=3600',
+    mtime_ns: st.mtimeNs, size: Number(st.size), refresh_ns: BigInt(Date.now()) * 1_000_000n,
+  };
+  await writeFile(join(cacheDir, `${key}.info.json`), serializeState(state));
+  server.clear();
+  const result = await fetchRepodata(tokenUrl, 'linux-64', { cacheDir, settings: testSettings() });
+  assert.equal(result.cacheResult, 'hit');
+  assert.equal(result.cachePath, data);
+  assert.deepEqual(result.repodata, LINUX);
+  assert.equal(server.requests.length, 0);
+  // A refresh through the token channel writes the same files, with no secret in them.
+  const { state: old } = parseState(await readFile(join(cacheDir, `${key}.info.json`), 'utf8'));
+  await writeFile(join(cacheDir, `${key}.info.json`), serializeState({ ...old, refresh_ns: 0n }));
+  const again = await fetchRepodata(tokenUrl, 'linux-64', { cacheDir, settings: testSettings() });
+  assert.equal(again.cachePath, data);
+  assert.ok(server.requests.length > 0);
+  assert.match(server.requests[0]!.headers['if-none-match'] ?? '', /conda/);
+  const written = await readFile(join(cacheDir, `${key}.info.json`), 'utf8');
+  assert.doesNotMatch(written + (await readdir(cacheDir)).join('\n'), /s3cr3t/);
 });
 
 test('two processes refreshing one cache at once download it once', async (t) => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cacheKey, cachePaths, credentialFreeUrl } from '../../../src/repodata/index.js';
+import { createHash } from 'node:crypto';
+import { cacheKey, cachePaths, credentialFreeUrl, keyedUrl } from '../../../src/repodata/index.js';
 
 test('cache keys match the names conda gives its cache files', () => {
   assert.equal(cacheKey('https://conda.anaconda.org/conda-forge/linux-64'), '497deca9');
@@ -9,11 +10,18 @@ test('cache keys match the names conda gives its cache files', () => {
   assert.equal(cacheKey('https://conda.anaconda.org/conda-forge/linux-64', 'current_repodata.json'), '18414ddb');
 });
 
-test('credentials do not change the cache key or reach the recorded URL', () => {
+test('credentials are part of the cache key, as in conda, but never of the recorded URL', () => {
   const plain = 'https://conda.anaconda.org/private/linux-64';
   assert.equal(credentialFreeUrl('https://user:s3cr3t@conda.anaconda.org/private/linux-64'), plain);
   assert.equal(credentialFreeUrl('https://conda.anaconda.org/t/tk-s3cr3t/private/linux-64/'), plain);
-  assert.equal(cacheKey('https://conda.anaconda.org/t/tk-s3cr3t/private/linux-64'), cacheKey(plain));
+  // conda: cache_fn_url(url_w_credentials) = md5(url + '/')[:8]
+  const md5 = (text: string) => createHash('md5').update(text).digest('hex').slice(0, 8);
+  const token = 'https://conda.anaconda.org/t/tk-s3cr3t/private/linux-64';
+  assert.equal(cacheKey(token), md5(`${token}/`));
+  assert.equal(cacheKey(`${token}/`), md5(`${token}/`));
+  assert.equal(cacheKey('https://user:s3cr3t@conda.anaconda.org/private/linux-64'), md5('https://user:s3cr3t@conda.anaconda.org/private/linux-64/'));
+  assert.notEqual(cacheKey(token), cacheKey(plain));
+  assert.equal(keyedUrl(`${token}?x=1#f`), token);
 });
 
 test('the shard index has its own cache file, keyed with its file name', () => {

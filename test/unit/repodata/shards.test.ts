@@ -68,3 +68,14 @@ test('a closure cut from full indexes follows depends across subdirs', async () 
   assert.deepEqual(Object.values(n!['packages.conda']!).map((r) => r.name), ['helper']);
   assert.deepEqual(l!.info, { subdir: 'linux-64' });
 });
+
+test('a closure over 80k records of one name is linear (issue 16 #4), not quadratic', async () => {
+  const { closureOf } = await import('../../../src/repodata/index.js');
+  const conda: Record<string, unknown> = {};
+  for (let i = 0; i < 80_000; i++) conda[`big-${i}-0.conda`] = { name: 'big', version: String(i), build: '0', depends: ['dep'] };
+  const started = process.hrtime.bigint();
+  const [only] = closureOf([{ packages: {}, 'packages.conda': conda as never }], ['big']);
+  // Quadratic copying took minutes; linear takes well under the test runner's patience.
+  assert.ok(Number(process.hrtime.bigint() - started) / 1e9 < 20);
+  assert.equal(Object.keys(only!['packages.conda']!).length, 80_000);
+});

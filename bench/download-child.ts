@@ -1,5 +1,6 @@
 // One download() in a fresh process, from the built dist/ (run `npm run build` first); prints JSON with its time and peak RSS. Used by bench/download.ts.
-import { download, defaultSettings } from '../dist/index.js';
+import { download } from '../dist/index.js';
+import { defaultSettings } from '../dist/config/index.js';
 
 const [url, target, sha256] = process.argv.slice(2);
 const started = performance.now();

@@ -16,7 +16,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createSession, download, loadSettings, type Session } from '../src/index.js';
+import { download, loadSettings, type Session } from '../src/index.js';
+import { createSession } from '../src/session/index.js';
 import { registryAvailable, startOciRegistry, type PushedPackage } from '../test/helpers/servers/oci-registry.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -41,7 +41,8 @@ interface ChildResult {
 /** --child <spec> <pkgsDir> <settingsJson> <jobs>: one fetchPackages run, printed as JSON. */
 async function child(): Promise<void> {
   const [spec, pkgsDir, settingsJson, jobs, authFile] = process.argv.slice(3);
-  const { fetchPackages, loadSettings, readSpecs, mergeSpecs } = await import('../src/index.js');
+  const { fetchPackages, loadSettings } = await import('../src/index.js');
+  const { readSpecs, mergeSpecs } = await import('../src/packages/index.js');
   const env: Record<string, string> = { HOME: tmpdir(), ...(authFile ? { RATTLER_AUTH_FILE: authFile } : {}) };
   const settings = loadSettings({ env, overrides: JSON.parse(settingsJson!) as Record<string, unknown> });
   const specs = mergeSpecs(await readSpecs([spec!], { settings }));

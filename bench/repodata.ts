@@ -80,7 +80,7 @@ const m: Record<string, number[]> = {};
 const put = (key: string, v: number): void => {
   (m[key] ??= []).push(v);
 };
-const { zstdBackend } = await import('../src/index.js');
+const { zstdBackend } = await import('../src/repodata/index.js');
 try {
   for (let i = 0; i < runs; i++) {
     const target = join(outDir, 'curl.json');

@@ -1,10 +1,12 @@
 /**
- * Writes the embedded demo channel under demo/channel: a few generated package files of
- * mixed sizes (deterministic bytes) and each subdir's repodata.json with their checksums.
+ * Writes the demo channel's indexes under demo/channel: each subdir's repodata.json listing a few
+ * packages of mixed sizes with their checksums. The package files themselves are not committed or
+ * shipped: `conda-gateway demo` generates them (src/cli/demo/channel.ts, same deterministic bytes).
  * Run with `npx tsx scripts/make-demo-channel.ts`; the output is committed.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { demoPackageBytes } from '../src/cli/demo/channel.js';
 import { join } from 'node:path';
 
 interface DemoPackage { subdir: string; name: string; version: string; build: string; size: number; depends: string[] }
@@ -18,16 +20,6 @@ const PACKAGES: DemoPackage[] = [
   { subdir: 'linux-64', name: 'demo-cli', version: '1.2.0', build: 'h4bc722e_0', size: 9_000, depends: ['python >=3.12', 'demo-utils'] },
 ];
 
-function bytesFor(name: string, size: number): Buffer {
-  const out = Buffer.allocUnsafe(size);
-  let x = (createHash('sha256').update(name).digest().readUInt32LE(0) || 1) >>> 0;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
 const root = new URL('../demo/channel/', import.meta.url).pathname;
 const subdirs = ['noarch', 'linux-64', 'osx-arm64', 'win-64'];
 for (const subdir of subdirs) {
@@ -36,8 +28,7 @@ for (const subdir of subdirs) {
   const packages: Record<string, unknown> = {};
   for (const pkg of PACKAGES.filter((p) => p.subdir === subdir)) {
     const fn = `${pkg.name}-${pkg.version}-${pkg.build}.conda`;
-    const body = bytesFor(fn, pkg.size);
-    writeFileSync(join(dir, fn), body);
+    const body = demoPackageBytes(fn, pkg.size);
     packages[fn] = {
       name: pkg.name, version: pkg.version, build: pkg.build, build_number: Number(/_(\d+)$/.exec(pkg.build)?.[1] ?? 0),
       depends: pkg.depends, subdir, size: pkg.size,

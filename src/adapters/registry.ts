@@ -1,46 +1,44 @@
 /**
  * Scheme → adapter, loaded on first use so that heavy clients (FTP, the AWS SDK)
- * cost nothing until a URL of their scheme appears.
+ * cost nothing until a URL of their scheme appears. The table is per session
+ * (SessionOptions.adapters adds or replaces entries); nothing is shared by the process.
  */
 import { UnsupportedSchemeError } from '../errors/classes.js';
 import { maskUrl } from '../redact/safe-url.js';
-import type { Adapter, AdapterDeps, AdapterFactory } from '../core/adapter.js';
+import type { Adapter, AdapterDeps, AdapterFactory, AdapterLoader } from '../core/adapter.js';
 
-type Loader = () => Promise<AdapterFactory>;
-
-const LOADERS: Record<string, Loader> = {
+/** The built-in adapters by URL protocol (with the colon). */
+export const DEFAULT_ADAPTERS: Readonly<Record<string, AdapterLoader>> = Object.freeze({
   'http:': async () => (await import('./http/index.js')).createHttpAdapter,
   'https:': async () => (await import('./http/index.js')).createHttpAdapter,
   'file:': async () => (await import('./localfs/index.js')).createLocalFsAdapter,
   'ftp:': async () => (await import('./ftp/index.js')).createFtpAdapter,
   's3:': async () => (await import('./s3/index.js')).createS3Adapter,
   'oci:': async () => (await import('./oci/index.js')).createOciAdapter,
-};
+});
 
-/** Schemes with an adapter, e.g. for error messages. */
-export function supportedSchemes(): string[] {
-  return Object.keys(LOADERS).map((s) => s.replace(/:$/, ''));
-}
-
-/** Register (or replace) the loader of an adapter for a URL protocol such as 'ftp:'. */
-export function registerAdapter(protocol: string, loader: Loader): void {
-  LOADERS[protocol] = loader;
+/** Schemes with an adapter (the built-in ones unless a table is given), e.g. for error messages. */
+export function supportedSchemes(loaders: Readonly<Record<string, AdapterLoader>> = DEFAULT_ADAPTERS): string[] {
+  return Object.keys(loaders).map((s) => s.replace(/:$/, ''));
 }
 
 /** The adapters of one session: created lazily, closed together. */
 export class AdapterSet {
   readonly #deps: AdapterDeps;
+  readonly #loaders: Readonly<Record<string, AdapterLoader>>;
   readonly #byFactory = new Map<AdapterFactory, Promise<Adapter>>();
 
-  constructor(deps: AdapterDeps) {
+  /** `extra` adds adapters for more protocols or replaces built-in ones, for this set only. */
+  constructor(deps: AdapterDeps, extra: Readonly<Record<string, AdapterLoader>> = {}) {
     this.#deps = deps;
+    this.#loaders = { ...DEFAULT_ADAPTERS, ...extra };
   }
 
   async get(url: URL): Promise<Adapter> {
-    const loader = LOADERS[url.protocol];
+    const loader = Object.hasOwn(this.#loaders, url.protocol) ? this.#loaders[url.protocol] : undefined;
     if (!loader) {
       throw new UnsupportedSchemeError(
-        `No adapter for '${url.protocol}' URLs (${maskUrl(url)}); supported schemes: ${supportedSchemes().join(', ')}.`,
+        `No adapter for '${url.protocol}' URLs (${maskUrl(url)}); supported schemes: ${supportedSchemes(this.#loaders).join(', ')}.`,
         { url });
     }
     const factory = await loader();

@@ -4,6 +4,7 @@
  * `quote_plus(url) + ".token"`; a URL under such a url gets `/t/<token>/` after it.
  * Each token also serves the URL with its first `api` replaced by `conda`.
  */
+import { isFdPressure, withFdBackoff } from '../core/fd-pressure.js';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { maskUrl } from '../redact/safe-url.js';
@@ -71,8 +72,10 @@ export async function readBinstarTokens(
   for (const dir of dirs) {
     let names: string[];
     try {
-      names = await readdir(dir);
-    } catch {
+      names = await withFdBackoff(() => readdir(dir));
+    } catch (err) {
+      // A missing or unreadable directory has no tokens; running out of descriptors must not hide them.
+      if (isFdPressure(err)) throw err;
       continue;
     }
     for (const name of names.sort()) {
@@ -87,8 +90,9 @@ export async function readBinstarTokens(
       }
       let token: string;
       try {
-        token = (await readFile(file, 'utf8')).trim();
-      } catch {
+        token = (await withFdBackoff(() => readFile(file, 'utf8'))).trim();
+      } catch (err) {
+        if (isFdPressure(err)) throw err;
         continue;
       }
       if (!token) continue;
@@ -108,7 +112,10 @@ export function createAnacondaTokenSource(env: Env, homeDir: string, log?: (mess
     name: 'anaconda-tokens',
     async lookup(url): Promise<Credentials | undefined> {
       if (!/^https?:$/.test(url.protocol) || /\/t\/[^/]*/.test(url.pathname)) return undefined;
-      loaded ??= readBinstarTokens(dirs, log);
+      loaded ??= readBinstarTokens(dirs, log).catch((err: unknown) => {
+        if (isFdPressure(err)) loaded = undefined;
+        throw err;
+      });
       const clean = `${url.protocol}//${url.host}${url.pathname}`;
       for (const [base, { token, file, pathPrefix }] of await loaded) {
         if (clean === base || clean.startsWith(`${base}/`)) {

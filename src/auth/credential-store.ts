@@ -5,6 +5,7 @@
  * secret_access_key, session_token}}`. `RATTLER_AUTH_FILE` names the file, else
  * `~/.rattler/credentials.json`. Reading is a credential source; writing serves `auth login`.
  */
+import { isFdPressure, withFdBackoff } from '../core/fd-pressure.js';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../errors/classes.js';
@@ -81,10 +82,12 @@ export function parseCredentialStore(text: string, file: string): CredentialStor
 export async function readCredentialStore(file: string): Promise<CredentialStoreData> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Out of descriptors is not an unreadable file: wait for one (a low ulimit -n with many transfers).
+    text = await withFdBackoff(() => readFile(file, 'utf8'));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return {};
+    if (isFdPressure(err)) throw err;
     throw new ConfigError(`Cannot read the credentials file ${file}: ${code ?? 'error'}.`, {
       code: 'CG_CREDENTIALS_INVALID', cause: err, details: { file }, hint: `Make ${file} readable, or set RATTLER_AUTH_FILE.`,
     });
@@ -150,7 +153,10 @@ export function createCredentialStoreSource(env: Env, homeDir: string): Credenti
   return {
     name: 'credential-store',
     async lookup(url) {
-      loaded ??= readCredentialStore(file);
+      loaded ??= readCredentialStore(file).catch((err: unknown) => {
+        if (isFdPressure(err)) loaded = undefined; // read again next time; a bad file stays an error
+        throw err;
+      });
       return lookupInStore(await loaded, url, file);
     },
   };

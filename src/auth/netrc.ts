@@ -3,6 +3,7 @@
  * `$NETRC` if set, else `~/.netrc`, then `~/_netrc`; `machine` matched on the host name
  * (no port), then `default`; an empty login falls back to the account field.
  */
+import { isFdPressure, withFdBackoff } from '../core/fd-pressure.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors/classes.js';
@@ -105,10 +106,11 @@ export async function readNetrc(paths: readonly string[]): Promise<{ path: strin
   for (const path of paths) {
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = await withFdBackoff(() => readFile(path, 'utf8'));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      if (isFdPressure(err)) throw err;
       throw new ConfigError(`Cannot read ${path}: ${code ?? 'error'}.`, {
         code: 'CG_CREDENTIALS_INVALID', cause: err, details: { file: path },
         hint: `Make ${path} readable, or point NETRC elsewhere.`,
@@ -134,7 +136,10 @@ export function createNetrcSource(env: Readonly<Record<string, string | undefine
     name: 'netrc',
     async lookup(url: URL): Promise<Credentials | undefined> {
       if (!url.hostname) return undefined;
-      loaded ??= readNetrc(paths);
+      loaded ??= readNetrc(paths).catch((err: unknown) => {
+        if (isFdPressure(err)) loaded = undefined;
+        throw err;
+      });
       const found = await loaded;
       if (!found) return undefined;
       const creds = netrcLookup(found.netrc, url.hostname.replace(/^\[|\]$/g, ''));

@@ -9,7 +9,8 @@ import type { CliIo } from './io.js';
 import { escapeControls } from './safe-text.js';
 
 export function exitCodeFor(err: unknown): number {
-  return isGatewayError(err) ? ERROR_CODES[err.code].exitCode : 1;
+  // Anything else escaping a command is a bug (EX_SOFTWARE), as CG_INTERNAL says.
+  return ERROR_CODES[isGatewayError(err) ? err.code : 'CG_INTERNAL'].exitCode;
 }
 
 export function renderError(io: CliIo, err: unknown, opts: { json?: boolean; verbose?: boolean } = {}): number {
@@ -17,7 +18,7 @@ export function renderError(io: CliIo, err: unknown, opts: { json?: boolean; ver
   if (opts.json) {
     const payload = isGatewayError(err)
       ? { ok: false, ...err.toJSON() }
-      : { ok: false, error: 'Error', code: 'CG_UNEXPECTED', message: redactText(err instanceof Error ? err.message : String(err)) };
+      : { ok: false, error: 'Error', code: 'CG_INTERNAL', family: ERROR_CODES.CG_INTERNAL.family, message: redactText(err instanceof Error ? err.message : String(err)) };
     io.stdout.write(`${JSON.stringify(payload)}\n`);
     return code;
   }

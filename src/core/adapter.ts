@@ -33,3 +33,6 @@ export interface AdapterDeps {
 }
 
 export type AdapterFactory = (deps: AdapterDeps) => Adapter | Promise<Adapter>;
+
+/** Loads an adapter's module on first use, so heavy clients cost nothing until their scheme appears. */
+export type AdapterLoader = () => Promise<AdapterFactory>;

@@ -9,6 +9,8 @@ import { constants, type FileHandle, stat, unlink, writeFile } from 'node:fs/pro
 import { LockError } from '../errors/classes.js';
 import { openNoFollow, readNoFollow } from '../util/no-follow.js';
 import { sleep } from '../util/sleep.js';
+import { createRequire } from 'node:module';
+import { isFdPressure, withFdBackoff } from './fd-pressure.js';
 
 /** conda's LOCK_BYTE (chosen for mamba interop). */
 export const LOCK_BYTE = 21;
@@ -31,8 +33,18 @@ export interface LockOptions {
 
 type OsLock = typeof import('os-lock');
 let osLockModule: Promise<OsLock | null> | undefined;
+const requireHere = createRequire(import.meta.url);
+/**
+ * The native lock addon, or null when it is not installed. Loaded with require, which
+ * (unlike import()) does not remember a failed load: a load that failed for lack of
+ * descriptors is retried, never cached as "no addon" (which would silently drop the lock).
+ */
 function loadOsLock(): Promise<OsLock | null> {
-  osLockModule ??= import('os-lock').then((m) => (m.default ?? m) as OsLock).catch(() => null);
+  osLockModule ??= withFdBackoff(async () => requireHere('os-lock') as OsLock).catch((err: unknown) => {
+    if (!isFdPressure(err)) return null;
+    osLockModule = undefined;
+    throw err;
+  });
   return osLockModule;
 }
 
@@ -107,7 +119,9 @@ export async function lockFile(path: string, options: LockOptions = {}): Promise
     for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
       // Never through a planted symlink or hard link: those are removed, not written through.
-      const handle = await openNoFollow(path, constants.O_RDWR | constants.O_CREAT, { replacePlanted: true });
+      const handle = await withFdBackoff(() => openNoFollow(path, constants.O_RDWR | constants.O_CREAT, { replacePlanted: true }), {
+        signal: options.signal,
+      });
       let locked = false;
       let releaseFallback: (() => Promise<void>) | undefined;
       try {

@@ -121,6 +121,13 @@ export class NotWritableError extends GatewayError {
   }
 }
 
+/** Another local filesystem failure (EISDIR, EXDEV, EMFILE …): the named path, not the network. */
+export class FilesystemError extends GatewayError {
+  constructor(message: string, options: Opts<'CG_FILESYSTEM'> = {}) {
+    super(message, { ...options, code: 'CG_FILESYSTEM' });
+  }
+}
+
 /** A write refused for safety: a path escaping its folder, a planted symlink, a special file as target. */
 export class UnsafePathError extends GatewayError {
   constructor(message: string, path: string, options: Opts<'CG_UNSAFE_PATH'> = {}) {

@@ -123,8 +123,8 @@ export const ERROR_CODES = {
   },
   CG_FILESYSTEM: {
     family: 'filesystem', exitCode: 6,
-    hint: 'Check the named path.',
-    doc: 'Another filesystem error while writing or renaming.',
+    hint: 'Check the named path: its type, the filesystem it is on, and that nothing else holds it.',
+    doc: 'Another local filesystem error (EISDIR, EXDEV, EIO …), or the open-file limit was reached (EMFILE, ENFILE).',
   },
   CG_UNSAFE_PATH: {
     family: 'filesystem', exitCode: 6,

@@ -13,10 +13,14 @@ const TLS_CODES = new Set([
 ]);
 const TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'ESOCKETTIMEDOUT',
-  'CG_READ_TIMEOUT',
 ]);
 const DISK_FULL = new Set(['ENOSPC', 'EDQUOT']);
 const PERMISSION = new Set(['EACCES', 'EPERM', 'EROFS']);
+/** Local filesystem and descriptor failures: never "check your network". EMFILE/ENFILE also come from connect(). */
+const FILESYSTEM = new Set([
+  'EISDIR', 'ENOTDIR', 'ENOENT', 'EEXIST', 'ENOTEMPTY', 'EXDEV', 'EMFILE', 'ENFILE', 'EBUSY', 'ETXTBSY',
+  'ENAMETOOLONG', 'ELOOP', 'EIO', 'EFBIG', 'EBADF', 'ESTALE', 'EMLINK', 'EOVERFLOW', 'ENOSYS', 'ENOTSUP',
+]);
 
 /** The `code` of an error or of the first error in its cause chain that has one. */
 export function systemCodeOf(err: unknown): string | undefined {
@@ -41,6 +45,7 @@ export function fromSystemError(err: unknown): ErrorCode | undefined {
   if (code && TIMEOUT_CODES.has(code)) return 'CG_TIMEOUT';
   if (code && DISK_FULL.has(code)) return 'CG_DISK_FULL';
   if (code && PERMISSION.has(code)) return 'CG_PERMISSION';
+  if (code && FILESYSTEM.has(code)) return 'CG_FILESYSTEM';
   if (/Proxy response|proxy/i.test(message) && /\(40[37]\)|tunnel|Proxy/i.test(message)) return 'CG_PROXY';
   if (code === 'ABORT_ERR' || (err instanceof Error && err.name === 'AbortError')) return 'CG_ABORTED';
   if (code && /^(ECONNRESET|ECONNREFUSED|ECONNABORTED|EPIPE|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ENETDOWN|UND_ERR_SOCKET|UND_ERR_CLOSED|UND_ERR_RES_CONTENT_LENGTH_MISMATCH|UND_ERR_DESTROYED|ERR_STREAM_PREMATURE_CLOSE|UND_ERR_ABORTED|ERR_HTTP_PARSER|HPE_.*)$/.test(code)) {

@@ -3,6 +3,7 @@
  * early so it does not finish alone at the end, and small ones fill the other slots.
  * A task whose host is saturated lets a later task for another host go ahead.
  */
+import { transfersWithinFdLimit } from '../core/fd-pressure.js';
 
 export interface ScheduledTask {
   readonly host: string;
@@ -22,7 +23,8 @@ export interface ScheduleOptions {
 export function runScheduled<T extends ScheduledTask>(tasks: readonly T[], options: ScheduleOptions): Promise<T[]> {
   const pending = [...tasks].sort((a, b) => (b.size ?? -1) - (a.size ?? -1));
   const perHost = new Map<string, number>();
-  const limit = Math.max(1, options.limit);
+  // Never more at once than the open-file limit can carry: past it, transfers would hold every descriptor and wait.
+  const limit = transfersWithinFdLimit(Math.max(1, options.limit));
   const hostLimit = Math.max(1, options.perHost);
   let active = 0;
   return new Promise((resolvePromise) => {

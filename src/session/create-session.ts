@@ -9,11 +9,14 @@ import { SafeUrl } from '../redact/safe-url.js';
 import { sleep as defaultSleep } from '../util/sleep.js';
 import { AdapterSet } from '../adapters/registry.js';
 import { parseRequestUrl } from '../core/url-path.js';
+import { withFdBackoff } from '../core/fd-pressure.js';
+import { maskUrl } from '../redact/safe-url.js';
 import type { AuthHandler, AuthHandlerSpec, CredentialSource } from '../auth/types.js';
 import { defaultCredentialSources } from '../auth/credential-sources.js';
 import { selectAuthHandlerName } from '../auth/select-handler.js';
 import { channelNameFromUrl } from '../config/channels.js';
 import type { PluginRegistry } from '../plugins/registry.js';
+import type { AdapterLoader } from '../core/adapter.js';
 import { DispatcherPool } from './dispatchers.js';
 import { compose, withRequest } from './pipeline.js';
 import { offlineMiddleware } from './middleware/offline.js';
@@ -45,6 +48,12 @@ export interface SessionOptions {
   log?: DebugLog;
   /** Extra header middleware, run after the defaults. */
   headerMiddleware?: readonly Middleware[];
+  /**
+   * Adapters for more URL protocols, or replacements of built-in ones, by protocol with the
+   * colon (`{ 'oci:': async () => createOciAdapter }`); for this session only.
+   * @default {} (http, https, file, ftp, s3)
+   */
+  adapters?: Readonly<Record<string, AdapterLoader>>;
   /** Plugins: their session/request headers are sent on http(s); getSession takes auth handlers from them. */
   plugins?: PluginRegistry;
 }
@@ -70,6 +79,20 @@ export interface FetchInit {
   method?: HttpMethod;
   headers?: Record<string, string> | Headers;
   signal?: AbortSignal;
+  /**
+   * Hears this request's transport retries, after the session's own `onRetry` (a shared session
+   * from getSession can then still tell each caller about its own retries).
+   */
+  onRetry?: (event: RetryEvent) => void;
+}
+
+/** The session's listener, then the request's. */
+function bothListeners(session?: (event: RetryEvent) => void, request?: (event: RetryEvent) => void) {
+  if (!session || !request) return session ?? request;
+  return (event: RetryEvent): void => {
+    session(event);
+    request(event);
+  };
 }
 
 export interface Session {
@@ -83,7 +106,7 @@ export function createSession(options: SessionOptions = {}): Session {
   const settings = options.settings ?? defaultSettings();
   const log: DebugLog = options.log ?? (() => undefined);
   const dispatchers = new DispatcherPool(settings, log);
-  const adapters = new AdapterSet({ settings, dispatchers, log });
+  const adapters = new AdapterSet({ settings, dispatchers, log }, options.adapters);
   const mirrorMiddleware = createMirrorMiddleware(settings.mirrors);
   const middlewares: Middleware[] = [
     offlineMiddleware,
@@ -97,7 +120,10 @@ export function createSession(options: SessionOptions = {}): Session {
     headersMiddleware,
     ...(options.headerMiddleware ?? []),
   ];
-  const run = compose(middlewares, async (req, ctx) => (await adapters.get(req.url)).send(req, ctx));
+  // Out of descriptors (a low ulimit -n, many parallel transfers): wait for others to close theirs.
+  const run = compose(middlewares, (req, ctx) => withFdBackoff(async () => (await adapters.get(req.url)).send(req, ctx), {
+    signal: req.signal, log, what: `fetching ${maskUrl(req.url)}`,
+  }));
   let closed = false;
 
   return {
@@ -112,7 +138,7 @@ export function createSession(options: SessionOptions = {}): Session {
       };
       const ctx: RequestContext = {
         settings, log, channelName: options.channelName, attempt: 1,
-        sleep: options.sleep ?? defaultSleep, onRetry: options.onRetry,
+        sleep: options.sleep ?? defaultSleep, onRetry: bothListeners(options.onRetry, init.onRetry),
       };
       const started = performance.now();
       const res = await run(req, ctx);

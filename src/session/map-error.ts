@@ -3,7 +3,8 @@
  * The one place that decides how transport errors read.
  */
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
-import { AbortedError, CondaError, CondaSSLError, DiskFullError, NotWritableError, ProxyError } from '../errors/classes.js';
+import { AbortedError, CondaError, CondaSSLError, DiskFullError, FilesystemError, NotWritableError, ProxyError } from '../errors/classes.js';
+import { openFileLimit } from '../core/fd-pressure.js';
 import { CondaHTTPError } from '../errors/http-error.js';
 import { fromSystemError, systemCodeOf } from '../errors/from-system.js';
 import { ERROR_CODES } from '../errors/codes.js';
@@ -64,6 +65,8 @@ export function toGatewayError(err: unknown, ctx: MapErrorContext): GatewayError
       });
     case 'CG_PERMISSION':
       return new NotWritableError(ctx.path ?? '<unknown>', common);
+    case 'CG_FILESYSTEM':
+      return filesystemError(err, detail, ctx, common);
     case 'CG_TIMEOUT':
       return new CondaHTTPError({ ...common, code: 'CG_TIMEOUT', channelAlias: ctx.channelAlias,
         hint: `Timed out (${systemCodeOf(err) ?? 'timeout'}). Raise remote_connect_timeout_secs or remote_read_timeout_secs if the server is slow.` });
@@ -84,3 +87,35 @@ export function toGatewayError(err: unknown, ctx: MapErrorContext): GatewayError
 function isProgrammingError(err: unknown): boolean {
   return err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError || err instanceof SyntaxError;
 }
+
+type CommonOptions = { url: SafeUrl; attempts?: number; elapsedMs?: number; cause: unknown; secrets?: readonly string[] };
+
+/** EMFILE/ENFILE name the open-file limit and how to raise it; other codes name the path. */
+function filesystemError(err: unknown, detail: string, ctx: MapErrorContext, common: CommonOptions): FilesystemError {
+  const code = systemCodeOf(err) ?? 'unknown';
+  const where = ctx.path ? ` while writing ${ctx.path}` : ` while fetching ${common.url.toString()}`;
+  const details = { path: ctx.path, systemCode: code };
+  if (code === 'EMFILE' || code === 'ENFILE') {
+    const limit = openFileLimit();
+    const which = code === 'EMFILE' ? `this process's open-file limit${limit ? ` (${limit})` : ''}` : "the system's open-file table";
+    return new FilesystemError(`Too many open files (${code})${where}: ${which} was reached and stayed full.`, {
+      ...common, details,
+      hint: code === 'EMFILE'
+        ? 'Raise the open-file limit (`ulimit -n 4096` in the shell that runs it; on macOS also `sudo launchctl limit maxfiles 65536 200000`), or lower the parallelism (-j, fetch_threads).'
+        : 'The whole system is out of file handles: raise fs.file-max (Linux) or close other programs, or lower the parallelism (-j, fetch_threads).',
+    });
+  }
+  return new FilesystemError(`Filesystem error (${code})${where}: ${detail}`, {
+    ...common, details,
+    hint: `${ctx.path ? `Check ${ctx.path}` : 'Check the path'}: ${FS_HINTS[code] ?? 'its type, the filesystem it is on, and that nothing else holds it.'}`,
+  });
+}
+
+const FS_HINTS: Record<string, string> = {
+  EISDIR: 'a directory is in the way of a file; remove or rename it.',
+  ENOTDIR: 'a file is in the way of a directory on the path; remove or rename it.',
+  ENOENT: 'its directory does not exist or was removed while writing.',
+  EXDEV: 'the temporary file and the target must be on the same filesystem.',
+  EIO: 'the disk reported an I/O error; check the device.',
+  ENAMETOOLONG: 'the name is too long for this filesystem.',
+};

@@ -1,7 +1,8 @@
 /**
  * Certificates generated per test run with the openssl CLI: a CA, a server certificate
  * for 127.0.0.1/localhost, a client certificate, and the odd ones (expired, wrong host,
- * signed by an unknown CA). Made once per process, in a temporary directory.
+ * signed by an unknown CA, self-signed). Made once per process, in a temporary directory.
+ * The one certificate maker of the test suite.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -30,6 +31,8 @@ export interface TestCerts {
   expired: CertPair;
   wrongHost: CertPair;
   unknownCa: CertPair;
+  /** Self-signed (no CA vouches for it), for 127.0.0.1 and localhost. */
+  selfSigned: CertPair;
   /** A directory holding the CA as a .pem (ssl_verify: <dir>). */
   caDir: string;
 }
@@ -53,6 +56,14 @@ async function sign(dir: string, name: string, ca: string, ext: string, days: nu
   await writeFile(join(dir, `${name}.ext`), ext);
   await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial',
     '-out', `${name}.crt`, '-days', String(days), '-extfile', `${name}.ext`], dir);
+  const certPath = join(dir, `${name}.crt`);
+  const keyPath = join(dir, `${name}.key`);
+  return { certPath, keyPath, cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8') };
+}
+
+async function makeSelfSigned(dir: string, name: string): Promise<CertPair> {
+  await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`,
+    '-out', `${name}.crt`, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], dir);
   const certPath = join(dir, `${name}.crt`);
   const keyPath = join(dir, `${name}.key`);
   return { certPath, keyPath, cert: await readFile(certPath, 'utf8'), key: await readFile(keyPath, 'utf8') };
@@ -83,6 +94,7 @@ async function generate(): Promise<TestCerts> {
   const expired = await sign(dir, 'expired', 'ca', SERVER_EXT, -1);
   const wrongHost = await sign(dir, 'wrong-host', 'ca', 'subjectAltName=DNS:wrong.example\nextendedKeyUsage=serverAuth\n', 2);
   const unknownCa = await sign(dir, 'unknown-ca', 'other-ca', SERVER_EXT, 2);
+  const selfSigned = await makeSelfSigned(dir, 'self-signed');
   const caPath = join(dir, 'ca.crt');
   const ca = await readFile(caPath, 'utf8');
   const clientCombinedPath = join(dir, 'client-combined.pem');
@@ -90,7 +102,7 @@ async function generate(): Promise<TestCerts> {
   const caDir = join(dir, 'ca-dir');
   await (await import('node:fs/promises')).mkdir(caDir);
   await writeFile(join(caDir, 'corp-ca.pem'), ca);
-  return { dir, caPath, ca, server, client, clientCombinedPath, expired, wrongHost, unknownCa, caDir };
+  return { dir, caPath, ca, server, client, clientCombinedPath, expired, wrongHost, unknownCa, selfSigned, caDir };
 }
 
 let cached: Promise<TestCerts> | undefined;

@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fetchPackages, loadSettings, parseSpecText } from '../../src/index.js';
+import { fetchPackages, loadSettings } from '../../src/index.js';
+import { parseSpecText } from '../../src/packages/index.js';
 import { startFileServer } from '../helpers/servers/http.js';
 import { sha256, tempDir } from '../helpers/fs.js';
 

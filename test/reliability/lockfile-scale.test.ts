@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { parseSpecText } from '../../src/index.js';
+import { parseSpecText } from '../../src/packages/index.js';
 import { splitTopLevel } from '../../src/packages/yaml-chunks.js';
 import { startFileServer } from '../helpers/servers/http.js';
 import { runCli } from '../helpers/cli.js';

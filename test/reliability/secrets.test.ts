@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Headers, Response } from 'undici';
-import {
-  BasicClobberError, ChecksumMismatchError, CondaHTTPError, ERROR_CODES, GatewayError, OfflineError, ProxyError,
-  download, httpErrorFromResponse, isGatewayError, maskUrl, redactText, toGatewayError, type ErrorCode,
-} from '../../src/index.js';
+import { BasicClobberError, ChecksumMismatchError, CondaHTTPError, ERROR_CODES, GatewayError, OfflineError, ProxyError, download, isGatewayError, type ErrorCode } from '../../src/index.js';
+import { toGatewayError } from '../../src/session/index.js';
+import { httpErrorFromResponse } from '../../src/errors/index.js';
+import { maskUrl, redactText } from '../../src/redact/index.js';
 import { parseRequestUrl } from '../../src/session/create-session.js';
 import { startFaultServer } from '../helpers/fault-server.js';
 import { runCli } from '../helpers/cli.js';

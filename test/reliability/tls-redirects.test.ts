@@ -5,30 +5,23 @@
  */
 import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createSession, download, isGatewayError } from '../../src/index.js';
+import { download, isGatewayError } from '../../src/index.js';
+import { createSession } from '../../src/session/index.js';
 import { startFileServer, type FileServer } from '../helpers/servers/http.js';
 import { redirect } from '../helpers/faults.js';
 import { bytes, listDir, sha256, tempDir } from '../helpers/fs.js';
 import { noSleep, testSettings } from '../helpers/settings.js';
 import { runCli } from '../helpers/cli.js';
-import { makePki, type TestPki } from './suites/openssl-certs.js';
+import { testCerts } from '../helpers/certs.js';
 
 let checks = 0;
 const count = (): void => {
   checks++;
 };
 
-let pkiPromise: Promise<TestPki> | undefined;
-function pki(): Promise<TestPki> {
-  pkiPromise ??= tempDir(undefined, 'cg-pki-').then((dir) => makePki(dir));
-  return pkiPromise;
-}
-after(async () => {
-  if (pkiPromise) await rm(dirname((await pkiPromise).caPath), { recursive: true, force: true });
-});
+const pki = testCerts;
 
 const BODY = bytes(40_000, 21);
 
@@ -148,10 +141,8 @@ test('the CLI refuses a self-signed server with CondaSSLError and accepts it onl
   count();
 });
 
-test('tls summary', (t) => {
-  const line = `tls: ${checks} checks passed (unknown CA refused, self-signed refused, CA bundle and REQUESTS_CA_BUNDLE accepted, ` +
-    'ssl_verify false opt-out, Authorization/Cookie dropped cross-host, https→http refused, CLI)';
-  t.diagnostic(line);
-  console.log(line);
-  assert.ok(checks >= 10);
+// The summary line is a report, not a test: each test above asserts its own checks, and runs alone (--test-name-pattern).
+after(() => {
+  console.log(`tls: ${checks} checks passed in this run (of 13: unknown CA refused, self-signed refused, CA bundle and ` +
+    'REQUESTS_CA_BUNDLE accepted, ssl_verify false opt-out, Authorization/Cookie dropped cross-host, https→http refused, CLI)');
 });

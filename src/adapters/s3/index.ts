@@ -86,10 +86,15 @@ function headersOf(out: {
   return headers;
 }
 
-export async function createS3Adapter(deps: AdapterDeps): Promise<Adapter> {
-  const sdk = await loadSdk();
-  const s3: S3Settings = await s3SettingsFrom(deps.settings.env, deps.settings.homeDir);
-  const secrets = s3Secrets(s3);
+/** What one adapter holds: the loaded SDK, its client, and the secrets to mask in messages. */
+interface S3AdapterState {
+  readonly sdk: Sdk;
+  readonly client: S3Client;
+  readonly secrets: readonly string[];
+}
+
+/** The SDK client: our dispatcher (proxy, TLS, timeouts), our retries and checksums, the settings' credentials. */
+async function buildClient(deps: AdapterDeps, sdk: Sdk, s3: S3Settings): Promise<S3Client> {
   deps.log(`s3: region ${s3.region} (${s3.regionSource})${s3.endpoint ? `, endpoint ${maskUrl(s3.endpoint)}` : ''}` +
     `, credentials from ${s3.credentials ? 'AWS_ACCESS_KEY_ID' : s3.profile ? `profile ${s3.profile}` : 'the AWS default chain'}`);
   const credentials = s3.credentials ?? await chainCredentials(s3);
@@ -106,89 +111,105 @@ export async function createS3Adapter(deps: AdapterDeps): Promise<Adapter> {
     ...(credentials ? { credentials } : {}),
     ...(s3.profile ? { profile: s3.profile } : {}),
   };
-  const client: S3Client = new sdk.S3Client(config);
+  return new sdk.S3Client(config);
+}
 
-  function failureResponse(req: GatewayRequest, err: unknown): Response | undefined {
+/** An S3 refusal as conda's S3Adapter answers it (status + JSON body), or undefined when it is not one. */
+function failureResponse(state: S3AdapterState, req: GatewayRequest, err: unknown): Response | undefined {
+  const failure = s3Failure(err);
+  if (!failure) return undefined;
+  if (req.method === 'HEAD' || failure.status === 304) {
+    return new Response(null, { status: failure.status, statusText: failure.statusText });
+  }
+  return jsonResponse(failure.status, {
+    error: 'error downloading file from s3', path: maskUrl(req.url),
+    exception: redactText(`${failure.name}('${failure.message}')`, state.secrets),
+  }, failure.statusText);
+}
+
+function credentialsError(state: S3AdapterState, req: GatewayRequest, err: unknown): ConfigError {
+  return new ConfigError(`No AWS credentials found for '${maskUrl(req.url)}'.`, {
+    code: 'CG_CREDENTIALS_INVALID', url: req.url, cause: err, secrets: state.secrets,
+    hint: 'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials, or run on a host with an instance role.',
+  });
+}
+
+async function head(state: S3AdapterState, req: GatewayRequest, input: HeadObjectCommandInput): Promise<Response> {
+  const out = await state.client.send(new state.sdk.HeadObjectCommand(input), { abortSignal: req.signal });
+  return responseFromNode(null, { status: 200, statusText: 'OK', headers: headersOf(out) });
+}
+
+async function get(state: S3AdapterState, req: GatewayRequest, input: GetObjectCommandInput): Promise<Response> {
+  const out = await state.client.send(new state.sdk.GetObjectCommand(input), { abortSignal: req.signal });
+  const status = out.$metadata.httpStatusCode ?? (out.ContentRange ? 206 : 200);
+  return responseFromNode((out.Body as Readable | undefined) ?? null, {
+    status, statusText: status === 206 ? 'Partial Content' : 'OK', headers: headersOf(out),
+  });
+}
+
+/** A 416 with the object's size, so download() can tell "already complete" from "changed". */
+async function unsatisfiable(state: S3AdapterState, req: GatewayRequest, input: { Bucket: string; Key: string }): Promise<Response> {
+  const headers = new Headers({ 'content-length': '0' });
+  try {
+    const out = await state.client.send(new state.sdk.HeadObjectCommand(input), { abortSignal: req.signal });
+    if (out.ContentLength !== undefined) headers.set('content-range', `bytes */${out.ContentLength}`);
+  } catch { /* without the size, download() restarts from zero */ }
+  return new Response(null, { status: 416, statusText: 'Range Not Satisfiable', headers });
+}
+
+type ObjectInput = { Bucket: string; Key: string; IfNoneMatch?: string; IfModifiedSince?: Date };
+
+/** If-None-Match (preferred) or If-Modified-Since from the request, as the SDK's input fields. */
+function conditionalInput(req: GatewayRequest, base: { Bucket: string; Key: string }): ObjectInput {
+  const inm = req.headers.get('if-none-match');
+  const ims = req.headers.get('if-modified-since');
+  if (inm) return { ...base, IfNoneMatch: inm };
+  if (ims && Number.isFinite(Date.parse(ims))) return { ...base, IfModifiedSince: new Date(ims) };
+  return base;
+}
+
+/** S3 has no If-Range: ask for the range only while the object is unchanged (If-Match / If-Unmodified-Since), else all of it. */
+async function getRange(state: S3AdapterState, req: GatewayRequest, input: ObjectInput, range: string): Promise<Response> {
+  const ifRange = req.headers.get('if-range')?.trim();
+  const guard: { IfMatch?: string; IfUnmodifiedSince?: Date } = {};
+  if (ifRange?.startsWith('"')) guard.IfMatch = ifRange;
+  else if (ifRange && Number.isFinite(Date.parse(ifRange))) guard.IfUnmodifiedSince = new Date(ifRange);
+  else if (ifRange) return get(state, req, input);
+  try {
+    return await get(state, req, { ...input, ...guard, Range: range });
+  } catch (err) {
     const failure = s3Failure(err);
-    if (!failure) return undefined;
-    if (req.method === 'HEAD' || failure.status === 304) {
-      return new Response(null, { status: failure.status, statusText: failure.statusText });
-    }
-    // conda's S3Adapter body shape.
-    return jsonResponse(failure.status, {
-      error: 'error downloading file from s3', path: maskUrl(req.url),
-      exception: redactText(`${failure.name}('${failure.message}')`, secrets),
-    }, failure.statusText);
+    if (failure?.status === 412 && (guard.IfMatch || guard.IfUnmodifiedSince)) return get(state, req, input);
+    if (failure?.status === 416) return unsatisfiable(state, req, { Bucket: input.Bucket, Key: input.Key });
+    throw err;
   }
+}
 
-  function credentialsError(req: GatewayRequest, err: unknown): ConfigError {
-    return new ConfigError(`No AWS credentials found for '${maskUrl(req.url)}'.`, {
-      code: 'CG_CREDENTIALS_INVALID', url: req.url, cause: err, secrets,
-      hint: 'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials, or run on a host with an instance role.',
-    });
+async function send(state: S3AdapterState, req: GatewayRequest): Promise<Response> {
+  req.signal?.throwIfAborted();
+  const { bucket, key } = s3Target(req.url);
+  const input = conditionalInput(req, { Bucket: bucket, Key: key });
+  try {
+    if (req.method === 'HEAD') return await head(state, req, input);
+    const range = req.headers.get('range') ?? undefined;
+    return await (range ? getRange(state, req, input, range) : get(state, req, input));
+  } catch (err) {
+    const response = failureResponse(state, req, err);
+    if (response) return response;
+    if (isMissingCredentials(err)) throw credentialsError(state, req, err);
+    throw err;
   }
+}
 
-  async function head(req: GatewayRequest, input: HeadObjectCommandInput): Promise<Response> {
-    const out = await client.send(new sdk.HeadObjectCommand(input), { abortSignal: req.signal });
-    return responseFromNode(null, { status: 200, statusText: 'OK', headers: headersOf(out) });
-  }
-
-  async function get(req: GatewayRequest, input: GetObjectCommandInput): Promise<Response> {
-    const out = await client.send(new sdk.GetObjectCommand(input), { abortSignal: req.signal });
-    const status = out.$metadata.httpStatusCode ?? (out.ContentRange ? 206 : 200);
-    return responseFromNode((out.Body as Readable | undefined) ?? null, {
-      status, statusText: status === 206 ? 'Partial Content' : 'OK', headers: headersOf(out),
-    });
-  }
-
-  /** A 416 with the object's size, so download() can tell "already complete" from "changed". */
-  async function unsatisfiable(req: GatewayRequest, input: { Bucket: string; Key: string }): Promise<Response> {
-    const headers = new Headers({ 'content-length': '0' });
-    try {
-      const out = await client.send(new sdk.HeadObjectCommand(input), { abortSignal: req.signal });
-      if (out.ContentLength !== undefined) headers.set('content-range', `bytes */${out.ContentLength}`);
-    } catch { /* without the size, download() restarts from zero */ }
-    return new Response(null, { status: 416, statusText: 'Range Not Satisfiable', headers });
-  }
-
+export async function createS3Adapter(deps: AdapterDeps): Promise<Adapter> {
+  const sdk = await loadSdk();
+  const s3: S3Settings = await s3SettingsFrom(deps.settings.env, deps.settings.homeDir);
+  const state: S3AdapterState = { sdk, client: await buildClient(deps, sdk, s3), secrets: s3Secrets(s3) };
   return {
     schemes: ['s3:'],
-    async send(req) {
-      req.signal?.throwIfAborted();
-      const { bucket, key } = s3Target(req.url);
-      const base = { Bucket: bucket, Key: key };
-      const conditional: { IfNoneMatch?: string; IfModifiedSince?: Date } = {};
-      const inm = req.headers.get('if-none-match');
-      const ims = req.headers.get('if-modified-since');
-      if (inm) conditional.IfNoneMatch = inm;
-      else if (ims && Number.isFinite(Date.parse(ims))) conditional.IfModifiedSince = new Date(ims);
-      try {
-        if (req.method === 'HEAD') return await head(req, { ...base, ...conditional });
-        const range = req.headers.get('range') ?? undefined;
-        const ifRange = req.headers.get('if-range')?.trim();
-        if (!range) return await get(req, { ...base, ...conditional });
-        // S3 has no If-Range: ask for the range only while the object is unchanged, else all of it.
-        const guard: { IfMatch?: string; IfUnmodifiedSince?: Date } = {};
-        if (ifRange?.startsWith('"')) guard.IfMatch = ifRange;
-        else if (ifRange && Number.isFinite(Date.parse(ifRange))) guard.IfUnmodifiedSince = new Date(ifRange);
-        else if (ifRange) return await get(req, { ...base, ...conditional });
-        try {
-          return await get(req, { ...base, ...conditional, ...guard, Range: range });
-        } catch (err) {
-          const failure = s3Failure(err);
-          if (failure?.status === 412 && (guard.IfMatch || guard.IfUnmodifiedSince)) return await get(req, { ...base, ...conditional });
-          if (failure?.status === 416) return await unsatisfiable(req, base);
-          throw err;
-        }
-      } catch (err) {
-        const response = failureResponse(req, err);
-        if (response) return response;
-        if (isMissingCredentials(err)) throw credentialsError(req, err);
-        throw err;
-      }
-    },
+    send: (req) => send(state, req),
     async close() {
-      client.destroy();
+      state.client.destroy();
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The demo's embedded channel server: static files from demo/channel on 127.0.0.1 with
+ * The demo's embedded channel server: static files from the demo channel on 127.0.0.1 with
  * ETag, Last-Modified, If-None-Match/If-Modified-Since (304) and Range (206). It can cut
  * the first transfer of a chosen file part-way, to show a resume.
  */
@@ -7,9 +7,6 @@ import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { join, normalize, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const DEMO_CHANNEL_DIR = fileURLToPath(new URL('../../../demo/channel', import.meta.url));
 
 export interface DemoServer {
   url: string;
@@ -21,7 +18,7 @@ export interface DemoServer {
 
 const TYPES: Record<string, string> = { '.json': 'application/json', '.zst': 'application/zstd', '.msgpack': 'application/msgpack' };
 
-export async function startDemoServer(root: string = DEMO_CHANNEL_DIR): Promise<DemoServer> {
+export async function startDemoServer(root: string): Promise<DemoServer> {
   const cuts = new Map<string, number>();
   const requests: DemoServer['requests'] = [];
   const sockets = new Set<Socket>();

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CondaHTTPError, createSession, download, isGatewayError } from '../../../src/index.js';
+import { CondaHTTPError, download, isGatewayError } from '../../../src/index.js';
+import { createSession } from '../../../src/session/index.js';
 import { bytes, listDir, sha256, tempDir } from '../../helpers/fs.js';
 import { noSleep, testSettings } from '../../helpers/settings.js';
 

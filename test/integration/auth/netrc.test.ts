@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createSession, download, isGatewayError, loadSettings } from '../../../src/index.js';
+import { download, isGatewayError, loadSettings } from '../../../src/index.js';
+import { createSession } from '../../../src/session/index.js';
 import { startFileServer, type FileServer } from '../../helpers/servers/http.js';
 import { bytes, listDir, sha256, tempDir } from '../../helpers/fs.js';
 

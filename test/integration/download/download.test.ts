@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, writeFile, chmod, stat } from 'node:fs/promises';
+import { readFile, writeFile, chmod, stat, mkdir, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { download, downloadText, isGatewayError, type DownloadProgress } from '../../../src/index.js';
 import { startFileServer } from '../../helpers/servers/http.js';
@@ -9,6 +10,34 @@ import { bytes, listDir, md5, sha256, tempDir } from '../../helpers/fs.js';
 import { noSleep, testSettings } from '../../helpers/settings.js';
 
 const SIZE = 300_000;
+
+/**
+ * A directory this process cannot write: mode 0500 for a normal user; root writes through
+ * modes, so as root a read-only tmpfs is mounted there (Linux), else the reason to skip.
+ */
+async function readOnlyDir(t: import('node:test').TestContext): Promise<string | { skip: string }> {
+  const root = await tempDir(undefined);
+  const dir = join(root, 'ro');
+  await mkdir(dir);
+  let mounted = false;
+  // One hook, so the unmount (or chmod back) surely runs before the directory is removed.
+  t.after(async () => {
+    if (mounted) execFileSync('umount', ['-l', dir], { stdio: 'ignore' });
+    else await chmod(dir, 0o700);
+    await rm(root, { recursive: true, force: true });
+  });
+  if (process.getuid?.() !== 0) {
+    await chmod(dir, 0o500);
+    return dir;
+  }
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', dir], { stdio: 'ignore' });
+    mounted = true;
+    return dir;
+  } catch (err) {
+    return { skip: `running as root, which writes through mode 0500, and no read-only tmpfs can be mounted here (${(err as Error).message.split('\n')[0]})` };
+  }
+}
 
 async function setup(t: import('node:test').TestContext) {
   const server = await startFileServer(t);
@@ -266,14 +295,18 @@ test('path_conflict prevent refuses to overwrite; a verifying target is reused w
   assert.deepEqual(await listDir(dir), ['pkg.conda']);
 });
 
-test('a missing or read-only target directory is a clear error', async (t) => {
+test('a missing target directory is a clear error', async (t) => {
   const { url, dir } = await setup(t);
   await assert.rejects(download(url, join(dir, 'nope', 'x.conda')), (e: unknown) => isGatewayError(e) && e.code === 'CG_PERMISSION');
-  if (process.getuid?.() !== 0) {
-    await chmod(dir, 0o500);
-    await assert.rejects(download(url, join(dir, 'x.conda'), { settings: testSettings() }), (e: unknown) => isGatewayError(e) && e.code === 'CG_PERMISSION');
-    await chmod(dir, 0o700);
-  }
+});
+
+test('a read-only target directory is a clear error (mode 0500, or a read-only mount as root)', async (t) => {
+  const { url } = await setup(t);
+  const readOnly = await readOnlyDir(t);
+  if (typeof readOnly !== 'string') return t.skip(readOnly.skip);
+  await assert.rejects(download(url, join(readOnly, 'x.conda'), { settings: testSettings() }),
+    (e: unknown) => isGatewayError(e) && e.code === 'CG_PERMISSION');
+  assert.deepEqual(await listDir(readOnly), []);
 });
 
 test('malformed URL and unsupported scheme are clear errors', async (t) => {

@@ -6,7 +6,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createSession, download, type GatewayError } from '../../../src/index.js';
+import { download, type GatewayError } from '../../../src/index.js';
+import { createSession } from '../../../src/session/index.js';
 import {
   registryAvailable, startBasicFront, startOciRegistry, type BasicFront, type OciTestRegistry, type PushedPackage,
 } from '../../helpers/servers/oci-registry.js';

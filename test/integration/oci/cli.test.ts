@@ -89,7 +89,7 @@ test('auth login takes an oci:// registry URL; fetch and repodata of conda-forge
   const spec = join(dir, 'explicit.txt');
   await writeFile(spec, `@EXPLICIT\nhttps://conda.anaconda.org/conda-forge/noarch/${PKG}#sha256=${pkg.sha256}\n`);
   const pkgsDir = join(dir, 'pkgs');
-  const fetched = await runHere(['fetch', spec, '--pkgs-dir', pkgsDir, '--json', '--no-extract'], env, dir); // the blob is not a real archive
+  const fetched = await runHere(['fetch', spec, '--pkgs-dir', pkgsDir, '--json', '--no-extract'], env, dir);
   assert.equal(fetched.code, 0, fetched.stderr + fetched.stdout);
   assert.deepEqual(await readFile(join(pkgsDir, PKG)), BODY);
   assert.ok(reg.tokens.requests.some((r) => r.user === 'bob' && r.status === 200));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createSession } from '../../../src/index.js';
+import { createSession } from '../../../src/session/index.js';
 import { startFileServer } from '../../helpers/servers/http.js';
 import { bytes } from '../../helpers/fs.js';
 import { noSleep, testSettings } from '../../helpers/settings.js';

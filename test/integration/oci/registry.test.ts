@@ -9,9 +9,8 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { shardedSubdir, zstd } from '../../unit/repodata/fixtures.js';
-import {
-  createSession, download, fetchPackages, fetchRepodata, isGatewayError, type GatewayError,
-} from '../../../src/index.js';
+import { download, fetchPackages, fetchRepodata, isGatewayError, type GatewayError } from '../../../src/index.js';
+import { createSession } from '../../../src/session/index.js';
 import { OCI_MEDIA, registryAvailable, startOciRegistry, type OciTestRegistry, type PushedPackage } from '../../helpers/servers/oci-registry.js';
 import { startFileServer } from '../../helpers/servers/http.js';
 import { bytes, sha256, tempDir } from '../../helpers/fs.js';
@@ -207,7 +206,7 @@ test('fetchPackages: an environment from https:// URLs mirrored to oci://, faili
   const pkgsDir = await tempDir(t);
   const events: string[] = [];
   const summary = await fetchPackages(specs, {
-    pkgsDir, settings: settings({ mirrors }), sleep: noSleep, onEvent: (e) => events.push(e.type), extract: false, // blobs are not real archives
+    pkgsDir, settings: settings({ mirrors }), sleep: noSleep, onEvent: (e) => events.push(e.type), extract: false, // the blobs are not archives
   });
   assert.equal(summary.failed, 0, JSON.stringify(summary.failures));
   assert.equal(summary.fetched, 4);

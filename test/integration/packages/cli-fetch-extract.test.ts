@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startFileServer } from '../../helpers/servers/http.js';
 import { CPH_MISSING, cphCreate, hasTool, writePackageTree } from '../../helpers/conda-packages.js';
 import { sha256, tempDir } from '../../helpers/fs.js';
-import { spawnCli } from './cli-helpers.js';
+import { spawnCli } from '../../helpers/cli.js';
 
 test('fetch --json: extract-start and extracted lines per package, toExtract in the plan, extracted in the summary; text summary counts them', async (t) => {
   if (!hasTool('cph', ['--version'])) return t.skip(CPH_MISSING);

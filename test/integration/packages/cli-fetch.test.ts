@@ -4,7 +4,8 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startFileServer, type FileServer } from '../../helpers/servers/http.js';
 import { bytes, listDir, sha256, tempDir } from '../../helpers/fs.js';
-import { spawnCli, trickleRoute } from './cli-helpers.js';
+import { trickleRoute } from './cli-helpers.js';
+import { spawnCli } from '../../helpers/cli.js';
 
 interface Pkg {
   name: string;

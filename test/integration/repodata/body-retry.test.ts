@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
-import { cachePaths, fetchRepodata, isGatewayError, type RetryEvent } from '../../../src/index.js';
+import { fetchRepodata, isGatewayError, type RetryEvent } from '../../../src/index.js';
+import { cachePaths } from '../../../src/repodata/index.js';
 import { startFaultServer } from '../../helpers/fault-server.js';
 import { tempDir } from '../../helpers/fs.js';
 import { testSettings } from '../../helpers/settings.js';

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
-import { cachePaths, fetchRepodata, parseState, serializeState } from '../../../src/index.js';
+import { fetchRepodata } from '../../../src/index.js';
+import { cachePaths, parseState, serializeState } from '../../../src/repodata/index.js';
 import { tempDir } from '../../helpers/fs.js';
 import { testSettings } from '../../helpers/settings.js';
 import { repodataOf } from '../../unit/repodata/fixtures.js';

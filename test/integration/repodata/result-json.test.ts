@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { cachePaths, fetchRepodata, parseState } from '../../../src/index.js';
+import { fetchRepodata } from '../../../src/index.js';
+import { cachePaths, parseState } from '../../../src/repodata/index.js';
 import { tempDir } from '../../helpers/fs.js';
 import { testSettings } from '../../helpers/settings.js';
 import { repodataOf, shardedSubdir } from '../../unit/repodata/fixtures.js';

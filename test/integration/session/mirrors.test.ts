@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { createSession, download, fetchRepodata } from '../../../src/index.js';
+import { download, fetchRepodata } from '../../../src/index.js';
+import { createSession } from '../../../src/session/index.js';
 import { startFileServer } from '../../helpers/servers/http.js';
 import { noSleep, testSettings } from '../../helpers/settings.js';
 import { sha256, tempDir } from '../../helpers/fs.js';

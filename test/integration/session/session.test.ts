@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSession, getSession, closeSessions, getResponseInfo, isGatewayError, packageVersion, type RetryEvent } from '../../../src/index.js';
+import { getSession, closeSessions, isGatewayError, type RetryEvent } from '../../../src/index.js';
+import { createSession, getResponseInfo, packageVersion } from '../../../src/session/index.js';
 import { startFileServer } from '../../helpers/servers/http.js';
 import { redirect, status } from '../../helpers/faults.js';
 import { testSettings } from '../../helpers/settings.js';

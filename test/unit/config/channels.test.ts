@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultSettings } from '../../../src/index.js';
+import { defaultSettings } from '../../../src/config/index.js';
 import { channelNameFromUrl, resolveChannelUrls } from '../../../src/config/channels.js';
 
 const defaults = defaultSettings();

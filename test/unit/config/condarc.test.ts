@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { condarcSearchPath, findCondarcFiles, isGatewayError, loadCondaSettings, loadSettings, parseCondarc } from '../../../src/index.js';
+import { isGatewayError, loadCondaSettings, loadSettings } from '../../../src/index.js';
+import { condarcSearchPath, findCondarcFiles, parseCondarc } from '../../../src/config/index.js';
 import { tempDir } from '../../helpers/fs.js';
 
 test('conda search path runs from system files to $CONDARC', () => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SETTING_SPECS, isGatewayError, loadSettings, defaultSettings } from '../../../src/index.js';
+import { isGatewayError, loadSettings } from '../../../src/index.js';
+import { SETTING_SPECS, defaultSettings } from '../../../src/config/index.js';
 
 test("defaults are conda's", () => {
   const s = defaultSettings();

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseContentRange, normalizeChecksum, normalizeSize, isGatewayError } from '../../../src/index.js';
+import { isGatewayError } from '../../../src/index.js';
+import { parseContentRange, normalizeChecksum, normalizeSize } from '../../../src/download/index.js';
 
 test('Content-Range forms parse; malformed ones do not', () => {
   assert.deepEqual(parseContentRange('bytes 0-99/1000'), { start: 0, end: 99, total: 1000 });

@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import {
-  ERROR_CODES, ChecksumMismatchError, CondaHTTPError, GatewayError, OfflineError, ProxyError, formatElapsed,
-  httpErrorFromResponse, httpHelpText, isGatewayError, hasCode,
-} from '../../../src/index.js';
+import { ERROR_CODES, ChecksumMismatchError, CondaHTTPError, GatewayError, OfflineError, ProxyError, isGatewayError, hasCode } from '../../../src/index.js';
+import { formatElapsed, httpErrorFromResponse, httpHelpText } from '../../../src/errors/index.js';
 import { Response, Headers } from 'undici';
 
 const SECRET_URL = 'https://user:s3cr3t@repo.example.com/t/tk-s3cr3t/chan/linux-64/x.conda?X-Amz-Signature=sigs3cr3t';
@@ -91,7 +89,7 @@ test('toJSON is masked and complete', () => {
 });
 
 test('a programming error is reported as CG_INTERNAL, not as a connection failure; system errors keep their codes', async () => {
-  const { toGatewayError } = await import('../../../src/index.js');
+  const { toGatewayError } = await import('../../../src/session/index.js');
   const bug = toGatewayError(new TypeError("Cannot read properties of undefined (reading 'x')"), { url: 'https://u:s3cr3t@h/x' });
   assert.equal(bug.code, 'CG_INTERNAL');
   assert.match(bug.hint ?? '', /bug in conda-gateway/);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MirrorSelector, condaSubdir, defaultPkgsDir, loadSettings, urlForCache } from '../../../src/index.js';
+import { loadSettings } from '../../../src/index.js';
+import { MirrorSelector, condaSubdir, defaultPkgsDir, urlForCache } from '../../../src/packages/index.js';
 import { runScheduled } from '../../../src/packages/scheduler.js';
 
 const CF = 'https://conda.anaconda.org/conda-forge';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseSpecText, mergeSpecs, isGatewayError, type ParsedSpecs } from '../../../src/index.js';
+import { isGatewayError } from '../../../src/index.js';
+import { parseSpecText, mergeSpecs, type ParsedSpecs } from '../../../src/packages/index.js';
 
 const MD5 = 'd7c89558ba9fa0495403155b64376d81';
 const SHA = 'fe51de6107f9edc7aa4f786a70f4a883943bc9d39b3bb7307c04c41410990726';

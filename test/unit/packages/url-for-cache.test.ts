@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { urlForCache } from '../../../src/index.js';
+import { urlForCache } from '../../../src/packages/index.js';
 import { UrlsTxt } from '../../../src/packages/pkgs-dir.js';
 import { tempDir } from '../../helpers/fs.js';
 

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { SafeUrl, maskUrl, redactText } from '../../../src/index.js';
+import { SafeUrl } from '../../../src/index.js';
+import { maskUrl, redactText } from '../../../src/redact/index.js';
 
 test('maskUrl drops user:pass and masks the anaconda token', () => {
   assert.equal(maskUrl('https://user:p%40ss@conda.example.com/t/tk-123-456/chan/linux-64/x.conda'),

@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode } from '@msgpack/msgpack';
-import {
-  assembleSubset, decodeZstd, dependencyName, parseShard, parseShardIndex, shardUrl, isGatewayError,
-} from '../../../src/index.js';
+import { isGatewayError } from '../../../src/index.js';
+import { assembleSubset, decodeZstd, dependencyName, parseShard, parseShardIndex, shardUrl } from '../../../src/repodata/index.js';
 import { record, sha256Bytes, shardFile, shardIndexFile } from './fixtures.js';
 
 test('match specs give their package name; virtual packages are skipped', () => {
@@ -56,7 +55,7 @@ test('an assembled subset leaves out removed files', () => {
 });
 
 test('a closure cut from full indexes follows depends across subdirs', async () => {
-  const { closureOf } = await import('../../../src/index.js');
+  const { closureOf } = await import('../../../src/repodata/index.js');
   const { repodataOf } = await import('./fixtures.js');
   const linux = repodataOf('linux-64', [
     { name: 'app', version: '1', subdir: 'linux-64', depends: ['helper'] },
@@ -71,7 +70,7 @@ test('a closure cut from full indexes follows depends across subdirs', async () 
 });
 
 test('a closure over 80k records of one name is linear (issue 16 #4), not quadratic', async () => {
-  const { closureOf } = await import('../../../src/index.js');
+  const { closureOf } = await import('../../../src/repodata/index.js');
   const conda: Record<string, unknown> = {};
   for (let i = 0; i < 80_000; i++) conda[`big-${i}-0.conda`] = { name: 'big', version: String(i), build: '0', depends: ['dep'] };
   const started = process.hrtime.bigint();

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { delayFor, parseRetryAfter, BACKOFF_MAX_MS, isRetryableStatus } from '../../../src/index.js';
+import { delayFor, parseRetryAfter, BACKOFF_MAX_MS, isRetryableStatus } from '../../../src/session/index.js';
 
 test('backoff waits 0, then factor·2^(n-1) seconds, like urllib3 with conda defaults', () => {
   const delays = [1, 2, 3, 4].map((retry) => delayFor({ retry, backoffFactor: 1, retryAfterMaxMs: 60_000 }));

@@ -3,7 +3,9 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type ServerOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createSession, isGatewayError, loadSettings, type SettingValues } from '../../../src/index.js';
+import { isGatewayError, loadSettings } from '../../../src/index.js';
+import { createSession } from '../../../src/session/index.js';
+import { type SettingValues } from '../../../src/config/index.js';
 import { toGatewayError } from '../../../src/session/map-error.js';
 import { testCerts } from '../../helpers/certs.js';
 

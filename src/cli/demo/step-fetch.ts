@@ -27,12 +27,15 @@ export const fetchStep: DemoStep = {
       else if (e.type === 'done') bars.endItem(e.url, e.bytes - e.resumedFrom);
       else if (e.type === 'error' || e.type === 'cached') bars.endItem(e.url, 0);
     };
-    const first = await fetchPackages(specs, { pkgsDir, jobs: 4, settings: ctx.settings, onEvent }).finally(() => bars.stop());
+    // The demo channel's package files are generated filler, not real archives: keep the tarballs only.
+    const first = await fetchPackages(specs, { pkgsDir, jobs: 4, settings: ctx.settings, onEvent, extract: false })
+      .finally(() => bars.stop());
     ctx.print(`   first run:  ${first.fetched} fetched (${formatBytes(first.bytesFetched)}), ${first.cached} cached, ${first.failed} failed; ` +
       'each file verified by sha256 and recorded in urls.txt');
+    if (first.failed > 0) throw new Error(`the demo fetch failed for ${first.failed} package(s): ${first.failures[0]?.error.message ?? ''}`);
 
     const before = ctx.server.requests.length;
-    const second = await fetchPackages(specs, { pkgsDir, settings: ctx.settings });
+    const second = await fetchPackages(specs, { pkgsDir, settings: ctx.settings, extract: false });
     ctx.print(`   second run: ${second.cached} from the cache, ${second.fetched} fetched, ` +
       `${ctx.server.requests.length - before} requests made`);
   },

@@ -98,4 +98,6 @@ test('npm start\'s demo runs offline against the embedded channel', async () => 
   const r = await runCli(['demo'], { env: { HTTP_PROXY: 'http://127.0.0.1:9', HTTPS_PROXY: 'http://127.0.0.1:9' } });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /everything verified/);
+  assert.match(r.stdout, /first run: +6 fetched .*, 0 failed/);
+  assert.match(r.stdout, /second run: 6 from the cache, 0 fetched, 0 requests made/);
 });

@@ -58,23 +58,24 @@ export function packageFromUrl(text: string, origin: SpecOrigin, extra: { md5?: 
   if (!isPackageFileName(fileName)) {
     throw specError(origin, `'${maskUrl(base)}' is not a conda package URL (expected a name ending in .conda or .tar.bz2)`);
   }
-  let md5 = checkHex('md5', extra.md5, origin);
+  let md5Text: unknown = extra.md5;
   let sha256 = checkHex('sha256', extra.sha256, origin);
   if (fragment) {
     const m = /^(md5|sha256)[:=](.*)$/i.exec(fragment);
     if (m) {
       const kind = m[1]!.toLowerCase() as 'md5' | 'sha256';
-      const value = checkHex(kind, m[2], origin);
-      if (kind === 'md5') md5 = value;
-      else sha256 = value;
+      if (kind === 'md5') md5Text = m[2];
+      else sha256 = checkHex(kind, m[2], origin);
     } else if (MD5.test(fragment)) {
-      md5 = fragment.toLowerCase();
+      md5Text = fragment;
     } else if (SHA256.test(fragment)) {
       sha256 = fragment.toLowerCase();
     } else {
       throw specError(origin, `malformed checksum '#${fragment}': expected #<md5> (32 hex) or #sha256:<64 hex>`);
     }
   }
+  // sha256 wins over md5, as in conda: beside a valid sha256 a malformed md5 is ignored.
+  const md5 = sha256 && !(typeof md5Text === 'string' && MD5.test(md5Text.trim())) ? undefined : checkHex('md5', md5Text, origin);
   const size = checkSize(extra.size, origin);
   return {
     url: url.href, fileName, origin,

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isGatewayError } from '../../../src/index.js';
 import { parseSpecText, mergeSpecs, type ParsedSpecs } from '../../../src/packages/index.js';
+import { packageFromUrl } from '../../../src/packages/package-url.js';
 
 const MD5 = 'd7c89558ba9fa0495403155b64376d81';
 const SHA = 'fe51de6107f9edc7aa4f786a70f4a883943bc9d39b3bb7307c04c41410990726';
@@ -211,7 +212,11 @@ test('a conda-lock.yml for another platform is refused, naming its platforms', a
 });
 
 test('a conda-lock.yml with a bad hash, a missing url or another version is refused with the line', async () => {
-  assert.match((await specError(CONDA_LOCK.replace(`md5: ${MD5}`, 'md5: 12345'), 'l.yml')).message, /l\.yml:15: malformed md5 '12345'/);
+  // A malformed md5 alone is refused; beside a valid sha256 it is ignored (sha256 wins, as in conda).
+  assert.match((await specError(CONDA_LOCK.replace(`md5: ${MD5}\n    sha256: ${SHA}`, 'md5: 12345'), 'l.yml')).message, /l\.yml:15: malformed md5 '12345'/);
+  const withSha = await parseSpecText(CONDA_LOCK.replace(`md5: ${MD5}`, 'md5: 12345'), 'l.yml', { platforms: LINUX });
+  assert.equal(withSha.packages[0]!.sha256, SHA);
+  assert.equal(withSha.packages[0]!.md5, undefined);
   assert.match((await specError(CONDA_LOCK.replace(/ {2}url: .*_libgcc.*\n/, ''), 'l.yml')).message, /l\.yml:15: package '_libgcc_mutex' has no url/);
   assert.match((await specError(CONDA_LOCK.replace('version: 1', 'version: 7'), 'l.yml')).message, /l\.yml:1: unsupported conda-lock version 7/);
 });
@@ -262,4 +267,18 @@ test('duplicates are fetched once; the same file with another checksum is an err
   const c = await parseSpecText(`@EXPLICIT\n${CF}/linux-64/_libgcc_mutex-0.1-conda_forge.tar.bz2#${'0'.repeat(32)}\n`, 'c.txt', { platforms: LINUX });
   assert.throws(() => mergeSpecs([a, c]), (e: unknown) => isGatewayError(e) && e.code === 'CG_SPEC_INVALID'
     && /c\.txt:2: _libgcc_mutex-0\.1-conda_forge\.tar\.bz2 is listed again with a different md5 \(first at a\.txt:6\)/.test(e.message));
+});
+
+test('sha256 wins over md5 in spec entries, as in conda: a malformed md5 beside a valid sha256 is ignored; alone it is refused', () => {
+  const sha = 'a'.repeat(64);
+  const origin = { file: 'conda-lock.yml', line: 7 };
+  const lock = packageFromUrl('https://example.com/c/noarch/x-1-0.conda', origin, { md5: 'md5', sha256: sha });
+  assert.equal(lock.sha256, sha);
+  assert.equal(lock.md5, undefined);
+  const valid = packageFromUrl('https://example.com/c/noarch/x-1-0.conda', origin, { md5: 'B'.repeat(32), sha256: sha });
+  assert.equal(valid.md5, 'b'.repeat(32));
+  assert.throws(() => packageFromUrl('https://example.com/c/noarch/x-1-0.conda', origin, { md5: 'md5' }),
+    (err: { code?: string }) => err.code === 'CG_SPEC_INVALID');
+  assert.throws(() => packageFromUrl('https://example.com/c/noarch/x-1-0.conda#md5:zz', origin),
+    (err: { code?: string }) => err.code === 'CG_SPEC_INVALID');
 });

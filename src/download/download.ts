@@ -51,6 +51,10 @@ export async function download(url: string | URL, target: string, opts: Download
   };
   let lock: LockedFile | undefined;
   try {
+    // A target already complete is used without creating a .partial (nothing to leave behind if
+    // we are killed); under the lock it is checked again, as another writer may just have finished.
+    const ready = await verifiedTarget(job);
+    if (ready) return ready;
     lock = await lockFile(job.partialPath, { noLock: settings.noLock, signal: opts.signal, timeoutMs: opts.lockTimeoutMs });
     const reused = await reuseExistingTarget(job);
     if (reused) return reused;
@@ -89,6 +93,16 @@ async function removeIfEmpty(lock: LockedFile): Promise<void> {
 
 /** An existing target that verifies against a known checksum is used as is; else path_conflict applies. */
 async function reuseExistingTarget(job: Job): Promise<DownloadResult | undefined> {
+  const verified = await verifiedTarget(job);
+  if (verified) return verified;
+  if (!(await lstat(job.target).catch(() => undefined))) return undefined;
+  if (job.settings.pathConflict === 'prevent') throw new BasicClobberError(job.target, job.safeUrl.toString());
+  if (job.settings.pathConflict === 'warn') job.opts.log?.(`warning: overwriting existing ${job.target}`);
+  return undefined;
+}
+
+/** The target, when it is a regular file matching a known checksum; no side effects otherwise. */
+async function verifiedTarget(job: Job): Promise<DownloadResult | undefined> {
   // lstat: a symlink is never reused (its target could change after we verified it); the rename replaces it.
   const st = await lstat(job.target).catch(() => undefined);
   if (!st) return undefined;
@@ -110,8 +124,6 @@ async function reuseExistingTarget(job: Job): Promise<DownloadResult | undefined
       await handle.close();
     }
   }
-  if (job.settings.pathConflict === 'prevent') throw new BasicClobberError(job.target, job.safeUrl.toString());
-  if (job.settings.pathConflict === 'warn') job.opts.log?.(`warning: overwriting existing ${job.target}`);
   return undefined;
 }
 

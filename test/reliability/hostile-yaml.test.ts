@@ -59,11 +59,11 @@ test('pixi.lock: an aliased package record and an aliased reference list resolve
     'packages:',
     `- conda: ${url}`,
     `  sha256: &s ${'ab'.repeat(32)}`,
-    '  md5: *s',
+    '  size: *s',
     '',
   ].join('\n');
-  await assert.rejects(parseSpecText(text, 'pixi.lock', { platforms: ['linux-64'] }), /malformed md5/, 'the alias is the value, checked like one');
-  const ok = await parseSpecText(text.replace('  md5: *s\n', ''), 'pixi.lock', { platforms: ['linux-64', 'noarch'] });
+  await assert.rejects(parseSpecText(text, 'pixi.lock', { platforms: ['linux-64'] }), /malformed size/, 'the alias is the value, checked like one');
+  const ok = await parseSpecText(text.replace('  size: *s\n', ''), 'pixi.lock', { platforms: ['linux-64', 'noarch'] });
   assert.equal(ok.packages.length, 2);
   assert.equal(ok.packages[0]!.sha256, 'ab'.repeat(32));
 });

@@ -31,9 +31,9 @@ for (const [name, text] of [['pixi.lock', pixiLock(5000)], ['conda-lock.yml', co
     assert.ok(chunked.packages.length >= 4000);
     assert.deepEqual(chunked, whole);
     // A bad value deep in the file is reported at the same line either way.
-    const bad = text.replace('md5: a0000000000000000000000000000f9f', 'md5: nothex');
+    const bad = text.replace(`sha256: a${'0'.repeat(60)}f9f`, 'sha256: nothex');
     const errors = await Promise.all([bad, bad + WHOLE].map((t) => parseSpecText(t, name, LINUX).catch((e: Error) => e.message)));
-    assert.match(String(errors[0]), /malformed md5 'nothex'/);
+    assert.match(String(errors[0]), /malformed sha256 'nothex'/);
     assert.equal(errors[0], errors[1]);
   });
 }

@@ -234,7 +234,8 @@ export async function fetchShardedSubset(channelUrl: string, subdirs: readonly s
   const log = opts.log ?? (() => undefined);
   const limits = resolveLimits(opts.limits);
   try {
-    const indexes = await Promise.all(subdirs.map((s) => fetchShardIndex(channelUrl, s, opts)));
+    // Settled together: a failing subdir must not leave the other still writing into the cache.
+    const indexes = await settleAll(subdirs, (s) => fetchShardIndex(channelUrl, s, opts));
     if (indexes.some((i) => i === null)) return null;
     const loadedIndexes = indexes as LoadedIndex[];
     await mkdir(shardDir, { recursive: true });

@@ -29,6 +29,11 @@ export interface LockOptions {
   signal?: AbortSignal;
   /** Give up after this long. @default 30 minutes */
   timeoutMs?: number;
+  /**
+   * A symlink, hard link or special file found at the path: removed and replaced by our own
+   * file (true), or refused with CG_UNSAFE_PATH (false). Never written through. @default true
+   */
+  replacePlanted?: boolean;
 }
 
 type OsLock = typeof import('os-lock');
@@ -119,7 +124,7 @@ export async function lockFile(path: string, options: LockOptions = {}): Promise
     for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
       // Never through a planted symlink or hard link: those are removed, not written through.
-      const handle = await withFdBackoff(() => openNoFollow(path, constants.O_RDWR | constants.O_CREAT, { replacePlanted: true }), {
+      const handle = await withFdBackoff(() => openNoFollow(path, constants.O_RDWR | constants.O_CREAT, { replacePlanted: options.replacePlanted ?? true }), {
         signal: options.signal,
       });
       let locked = false;

@@ -5,8 +5,8 @@
  * mtime_ns/size disagree with the data file is not trusted.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { GatewayError } from '../errors/gateway-error.js';
+import { open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { basename, dirname, join } from 'node:path';
 import { lockFile, type LockedFile } from '../core/file-lock.js';
 import type { CachePaths } from './cache-key.js';
@@ -225,20 +225,14 @@ function symlinkRefused(path: string): GatewayError {
   });
 }
 
-/**
- * lockFile() for the state and lock files, which it opens for writing with O_CREAT: refused
- * when the path is a symlink, checked before the open (so no file is created at the link's
- * target) and again on the open handle (a link swapped in meanwhile).
- */
+/** lockFile() for the state and lock files, refusing (never replacing or following) a planted link. */
 async function lockNoSymlink(path: string, options: Parameters<typeof lockFile>[1]): Promise<LockedFile> {
-  if ((await lstat(path).catch(() => undefined))?.isSymbolicLink()) throw symlinkRefused(path);
-  const lock = await lockFile(path, options);
-  const [link, mine] = await Promise.all([lstat(path).catch(() => undefined), lock.handle.stat()]);
-  if (!link || link.isSymbolicLink() || link.ino !== mine.ino || link.dev !== mine.dev) {
-    await lock.release();
-    throw symlinkRefused(path);
+  try {
+    return await lockFile(path, { ...options, replacePlanted: false });
+  } catch (err) {
+    if (isGatewayError(err) && err.code === 'CG_UNSAFE_PATH') throw symlinkRefused(path);
+    throw err;
   }
-  return lock;
 }
 
 function escapeRegExp(text: string): string {

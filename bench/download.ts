@@ -1,92 +1,66 @@
 /**
- * bench/download: one large file with sha256 from a local static server, our download()
- * against `curl -o` from the same server in the same run. Prints both throughputs, the
- * ratio and our peak RSS. Not part of npm test.
+ * bench/download: one large file from a local server (nginx when installed), in the same
+ * run and on the same file: `curl -o` alone, `curl -o` then `openssl dgst -sha256` (the
+ * native "download then verify"), and `conda-gateway download --sha256` (verified while
+ * streaming, .partial + fsync + rename). Prints MiB/s, the ratio to curl, CPU seconds and
+ * peak RSS of each, medians of the runs. Not part of npm test; builds dist/ first.
  *
- *   npm run build && npx tsx bench/download.ts [--size-mib 1024] [--runs 3]
+ *   npx tsx bench/download.ts [--size-mib 1024] [--runs 5] [--node-server] [--baseline <other checkout>/bin/conda-gateway.js]
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLI, DATA, arg, measure, printTable, requireBuild, sequence, startFileServer, type Row } from './lib.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, def: number): number => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
-const sizeMiB = opt('size-mib', 1024);
-const runs = opt('runs', 3);
-const root = fileURLToPath(new URL('.', import.meta.url));
-const dataDir = join(root, '.data');
-const outDir = join(dataDir, 'out');
-mkdirSync(outDir, { recursive: true });
-const file = join(dataDir, `blob-${sizeMiB}MiB.bin`);
+const sizeMiB = Number(arg('size-mib', '1024'));
+const runs = Number(arg('runs', '5'));
+const dir = join(DATA, 'download');
+const outDir = join(DATA, 'download-out');
+const name = `blob-${sizeMiB}MiB.bin`;
+const file = join(dir, name);
 
 async function makeFile(): Promise<string> {
-  const hash = createHash('sha256');
-  if (!existsSync(file) || statSync(file).size !== sizeMiB * 1024 * 1024) {
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(file) || statSync(file).size !== sizeMiB * 1048576) {
     const out = createWriteStream(file);
     for (let i = 0; i < sizeMiB; i++) {
-      const chunk = randomBytes(1024 * 1024);
-      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      if (!out.write(randomBytes(1048576))) await new Promise<void>((r) => out.once('drain', () => r()));
     }
     await new Promise<void>((r) => out.end(() => r()));
   }
-  const { createReadStream } = await import('node:fs');
+  const hash = createHash('sha256');
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
-function startServer(): Promise<{ port: number; stop: () => void }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(root, 'static-server.mjs'), dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    child.stdout.once('data', (d: Buffer) => resolve({ port: Number(d.toString().trim()), stop: () => child.kill() }));
-  });
-}
-
-function curlRun(url: string, target: string): number {
-  const started = performance.now();
-  const r = spawnSync('curl', ['-s', '-f', '-o', target, url]);
-  if (r.status !== 0) throw new Error(`curl failed: ${r.stderr}`);
-  return (performance.now() - started) / 1000;
-}
-
-function oursRun(url: string, target: string, sha256: string): { seconds: number; maxRssKiB: number } {
-  const tsx = join(root, '..', 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const r = spawnSync(process.execPath, ['--import', `file://${tsx}`, join(root, 'download-child.ts'), url, target, sha256], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`download failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; maxRssKiB: number };
-}
-
+requireBuild();
 const sha256 = await makeFile();
-const server = await startServer();
-const url = `http://127.0.0.1:${server.port}/${file.split('/').pop()}`;
-const mib = sizeMiB;
-const curlTimes: number[] = [];
-const ourTimes: number[] = [];
-let peakRss = 0;
+const server = await startFileServer(dir);
+const url = `${server.url}/${name}`;
+const rows: Row[] = [
+  { name: '`curl -o` (unverified)', runs: [] },
+  { name: '`curl -o` then `openssl dgst -sha256`', runs: [] },
+  { name: '`conda-gateway download --sha256`', runs: [] },
+];
+const baseline = arg('baseline', '');
+if (baseline) rows.push({ name: '`conda-gateway download --sha256` (baseline build)', runs: [] });
 try {
   for (let i = 0; i < runs; i++) {
-    const c = join(outDir, 'curl.bin');
-    const o = join(outDir, 'ours.bin');
-    rmSync(c, { force: true });
-    rmSync(o, { force: true });
-    curlTimes.push(curlRun(url, c));
-    const ours = oursRun(url, o, sha256);
-    ourTimes.push(ours.seconds);
-    peakRss = Math.max(peakRss, ours.maxRssKiB);
+    rmSync(outDir, { recursive: true, force: true });
+    mkdirSync(outDir, { recursive: true });
+    const target = join(outDir, name);
+    const curl = measure('curl', ['-s', '-f', '-o', target, url]);
+    rows[0]!.runs.push(curl);
+    rows[1]!.runs.push(sequence(curl, measure('openssl', ['dgst', '-sha256', target])));
+    rmSync(target);
+    rows[2]!.runs.push(measure(process.execPath, [CLI, '-q', 'download', url, '-o', target, '--sha256', sha256]));
+    if (baseline) {
+      rmSync(target);
+      rows[3]!.runs.push(measure(process.execPath, [baseline, '-q', 'download', url, '-o', target, '--sha256', sha256]));
+    }
   }
 } finally {
   server.stop();
   rmSync(outDir, { recursive: true, force: true });
 }
-const best = (xs: number[]): number => Math.min(...xs);
-const curlMBs = mib / best(curlTimes);
-const oursMBs = mib / best(ourTimes);
-console.log(`file: ${mib} MiB with sha256, best of ${runs} runs each, same local static server`);
-console.log(`curl -o:          ${curlMBs.toFixed(0)} MiB/s`);
-console.log(`conda-gateway:    ${oursMBs.toFixed(0)} MiB/s (download() with sha256 verification, .partial + rename)`);
-console.log(`ratio (ours/curl): ${(oursMBs / curlMBs).toFixed(2)}`);
-console.log(`our peak RSS:     ${(peakRss / 1024).toFixed(0)} MB`);
+printTable(`bench/download: one ${sizeMiB} MiB file, ${server.kind} on 127.0.0.1`, sizeMiB, rows);

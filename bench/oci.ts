@@ -47,7 +47,7 @@ async function child(): Promise<void> {
   const settings = loadSettings({ env, overrides: JSON.parse(settingsJson!) as Record<string, unknown> });
   const specs = mergeSpecs(await readSpecs([spec!], { settings }));
   const cpu0 = process.cpuUsage();
-  const summary = await fetchPackages(specs, { pkgsDir: pkgsDir!, settings, jobs: Number(jobs) });
+  const summary = await fetchPackages(specs, { pkgsDir: pkgsDir!, settings, jobs: Number(jobs), extract: false });
   const cpu = process.cpuUsage(cpu0);
   const out: ChildResult = {
     elapsedMs: summary.elapsedMs, cpuSecs: (cpu.user + cpu.system) / 1e6, maxRssMiB: process.resourceUsage().maxRSS / 1024,

@@ -2,7 +2,7 @@
  * One undici dispatcher per route (direct, or per proxy URL), built from the session's
  * TLS and timeout settings, with keep-alive pools. Never touches undici's global dispatcher.
  */
-import { Agent, ProxyAgent, type Dispatcher } from 'undici';
+import { Agent, ProxyAgent, type Dispatcher } from '../util/undici.js';
 import type { Settings } from '../core/settings.js';
 import { maskProxyValue, parseProxyUrl, selectProxyWithSource } from './proxy.js';
 import { redactText } from '../redact/redact-text.js';

@@ -11,12 +11,13 @@
  * follows ("other side closed"). The alert is what happened, so it is what we report.
  */
 import type { Socket } from 'node:net';
-import { buildConnector } from 'undici';
+import type { buildConnector as Connector } from 'undici';
+import { buildConnector } from '../util/undici.js';
 
-export function guardedConnector(options: buildConnector.BuildOptions): buildConnector.connector {
+export function guardedConnector(options: Connector.BuildOptions): Connector.connector {
   const connect = buildConnector(options);
   return (opts, callback) => {
-    connect(opts, (...args: Parameters<buildConnector.Callback>) => {
+    connect(opts, (...args: Parameters<Connector.Callback>) => {
       const socket = args[1];
       if (socket) guardEnd(socket);
       (callback as (...a: typeof args) => void)(...args);

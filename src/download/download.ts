@@ -172,9 +172,12 @@ async function downloadLocked(job: Job, lock: LockedFile): Promise<DownloadResul
       }
       const size = (await handle.stat()).size;
       slot.hasher ??= createHasher(job.expected.md5 !== undefined, size);
+      // The sync does not depend on the verdict: it runs while the last bytes are hashed.
+      const synced = handle.datasync();
+      synced.catch(() => undefined);
       const digest = await slot.hasher.digest();
       verify(job, digest, size, resumedFrom > 0);
-      await handle.datasync();
+      await synced;
       await rename(job.partialPath, job.target);
       emitProgress(job, size, total ?? size);
       return {

@@ -11,14 +11,20 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { read } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import { ThreadHasher } from './hash-thread.js';
 
 /** Files up to this size are hashed on the main thread (a thread hop costs more than it saves). */
 export const INLINE_HASH_MAX = 4 << 20;
 
-/** Tests and benchmarks only: where files above INLINE_HASH_MAX are hashed. */
-export const hashPolicy = { thread: true };
+/**
+ * Whether files above INLINE_HASH_MAX go to the hashing thread. Only with 3 or more cores:
+ * on 2 cores the transfer already keeps both busy (undici's receive ~1.4 CPU s per GiB, page
+ * cache writes ~0.7, nginx), so the thread measured no faster and cost 0.6 CPU s per GiB more
+ * (bench/download.ts, 2026-11-30). Tests switch it.
+ */
+export const hashPolicy = { thread: availableParallelism() > 2 };
 
 export interface Digest {
   sha256: string;

@@ -19,7 +19,7 @@ export class TooLongError extends Error {
   }
 }
 
-const WRITEBACK_STEP = 64 << 20;
+const WRITEBACK_STEP = 16 << 20;
 
 export interface PartialWriterOptions {
   start: number;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { download, isGatewayError } from '../../../src/index.js';
+import { createSession } from '../../../src/session/index.js';
 import { after, before } from 'node:test';
 import { hashPolicy, INLINE_HASH_MAX } from '../../../src/download/hasher.js';
 import { crashHashThreadsForTest } from '../../../src/download/hash-thread.js';
@@ -153,4 +154,33 @@ test('with the hashing thread off, a large file is hashed inline through the sam
   assert.ok(result.resumedFrom > 0);
   assert.equal(result.md5, md5(body));
   assert.deepEqual(await readFile(target), body);
+});
+
+test('many plain-http downloads at once over reused keep-alive sockets, each reading into its own slabs, all verify byte for byte', async (t) => {
+  const server = await startFileServer(t);
+  const dir = await tempDir(t);
+  const bodies = Array.from({ length: 24 }, (_, i) => bytes(300_000 + i * 170_001, 20 + i));
+  // Each body dribbles out in pieces, so the sockets' reads interleave.
+  bodies.forEach((body, i) => server.route(`/p${i}.conda`, (_req, res) => {
+    res.writeHead(200, { 'content-length': String(body.length) });
+    let at = 0;
+    const next = (): void => {
+      if (at >= body.length) return void res.end();
+      res.write(body.subarray(at, at + 100_000));
+      at += 100_000;
+      setTimeout(next, 1);
+    };
+    next();
+  }));
+  const session = createSession({ settings: testSettings() });
+  t.after(() => session.close());
+  // 6 lanes of 4 downloads each: every socket is reused for several bodies.
+  await Promise.all(Array.from({ length: 6 }, async (_, lane) => {
+    for (let k = lane; k < bodies.length; k += 6) {
+      const body = bodies[k]!;
+      const result = await download(`${server.url}/p${k}.conda`, join(dir, `p${k}.conda`), { sha256: sha256(body), session });
+      assert.equal(result.sha256, sha256(body));
+      assert.deepEqual(await readFile(join(dir, `p${k}.conda`)), body);
+    }
+  }));
 });

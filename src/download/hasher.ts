@@ -19,12 +19,11 @@ import { ThreadHasher } from './hash-thread.js';
 export const INLINE_HASH_MAX = 4 << 20;
 
 /**
- * Whether files above INLINE_HASH_MAX go to the hashing thread. Only with 3 or more cores:
- * on 2 cores the transfer already keeps both busy (undici's receive ~1.4 CPU s per GiB, page
- * cache writes ~0.7, nginx), so the thread measured no faster and cost 0.6 CPU s per GiB more
- * (bench/download.ts, 2026-11-30). Tests switch it.
+ * Whether files above INLINE_HASH_MAX go to the hashing thread: whenever there is a second
+ * core. On 2 cores it made `fetch` of 200 packages ~12 % faster and a single 1 GiB download
+ * no slower, for ~10 MB more peak RSS and ~0.3 CPU s per GiB (bench/, 2026-11-30). Tests switch it.
  */
-export const hashPolicy = { thread: availableParallelism() > 2 };
+export const hashPolicy = { thread: availableParallelism() > 1 };
 
 export interface Digest {
   sha256: string;

@@ -10,13 +10,18 @@ import type * as Undici from 'undici';
 
 const load = createRequire(import.meta.url);
 
-// undici's index mixes request/stream/pipeline/connect/upgrade into every dispatcher
-// (ProxyAgent calls `client.connect()` for CONNECT tunnels): do the same, once.
-const Dispatcher = load('undici/lib/dispatcher/dispatcher.js') as { prototype: object };
-if (!('connect' in Dispatcher.prototype)) Object.assign(Dispatcher.prototype, load('undici/lib/api/index.js'));
+// undici's index mixes request/stream/pipeline/connect/upgrade into every dispatcher; we
+// use request, and ProxyAgent calls `client.connect()` for CONNECT tunnels: mix in those two
+// (undici's index, when something else loads it, adds the rest).
+const Dispatcher = load('undici/lib/dispatcher/dispatcher.js') as { prototype: Record<string, unknown> };
+Dispatcher.prototype.request ??= load('undici/lib/api/api-request.js');
+Dispatcher.prototype.connect ??= load('undici/lib/api/api-connect.js');
 
 export const Agent: typeof Undici.Agent = load('undici/lib/dispatcher/agent.js');
-export const ProxyAgent: typeof Undici.ProxyAgent = load('undici/lib/dispatcher/proxy-agent.js');
+/** Loaded when a proxy is first used (it also brings the SOCKS5 client). */
+export function proxyAgentClass(): typeof Undici.ProxyAgent {
+  return load('undici/lib/dispatcher/proxy-agent.js') as typeof Undici.ProxyAgent;
+}
 export const buildConnector: typeof Undici.buildConnector = load('undici/lib/core/connect.js');
 export const Headers: typeof Undici.Headers = (load('undici/lib/web/fetch/headers.js') as { Headers: typeof Undici.Headers }).Headers;
 export const Response: typeof Undici.Response = (load('undici/lib/web/fetch/response.js') as { Response: typeof Undici.Response }).Response;

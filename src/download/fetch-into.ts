@@ -92,6 +92,7 @@ export async function fetchInto(job: Job, handle: LockedFile['handle'], offset: 
     if (body) await pipeline(body, writer, { signal: job.opts.signal });
     else writer.destroy();
   } catch (err) {
+    await writer.settled();
     await handle.truncate(writer.confirmed).catch(() => undefined);
     if (err instanceof TooLongError) {
       throw new ChecksumMismatchError({

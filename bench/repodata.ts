@@ -31,6 +31,9 @@ const runs = opt('runs', 3);
 const delayMs = opt('delay-ms', 20);
 /** --cold-only: just the cold fetch rows (for quick iterations). */
 const coldOnly = args.includes('--cold-only');
+/** --baseline <checkout>/bin/conda-gateway.js: the cold CLI row again with another build, in the same run. */
+const baselineAt = args.indexOf('--baseline');
+const baseline = baselineAt >= 0 ? args[baselineAt + 1] : undefined;
 const root = fileURLToPath(new URL('.', import.meta.url));
 const dataDir = join(root, '.data', 'repodata');
 const ensureData = (name: string, count: number) => ensureIndex(dataDir, name, count);
@@ -103,9 +106,19 @@ try {
     rmSync(target, { force: true });
     const cliCache = join(outDir, `cli-cache-${i}`);
     rmSync(cliCache, { recursive: true, force: true });
+    if (baseline) {
+      putMeasured('cliColdBase', measure(process.execPath, [baseline, '-q', 'repodata', channel, '--subdir', 'big', '--cache-dir', cliCache],
+        { env: { ...process.env, CONDA_GATEWAY_NO_PROGRESS: '1' } }));
+      rmSync(cliCache, { recursive: true, force: true });
+    }
     putMeasured('cliCold', measure(process.execPath, [CLI, '-q', 'repodata', channel, '--subdir', 'big', '--cache-dir', cliCache],
       { env: { ...process.env, CONDA_GATEWAY_NO_PROGRESS: '1' } }));
     rmSync(cliCache, { recursive: true, force: true });
+    if (baseline) {
+      putMeasured('cliColdBase', measure(process.execPath, [baseline, '-q', 'repodata', channel, '--subdir', 'big', '--cache-dir', cliCache],
+        { env: { ...process.env, CONDA_GATEWAY_NO_PROGRESS: '1' } }));
+      rmSync(cliCache, { recursive: true, force: true });
+    }
     const cacheDir = join(outDir, `cache-${i}`);
     rmSync(cacheDir, { recursive: true, force: true });
     const cold = child('cold', channel, 'big', cacheDir);
@@ -191,6 +204,10 @@ function printCold(): void {
   row('cold cache-only fetchRepodata (in-process, from the call)', md('cold'), md('curl'), 'curl | zstd -d > file', ` peak RSS ${md('coldRss').toFixed(0)} MB |`);
   row('cold `conda-gateway repodata` (whole process)', md('cliCold'), md('curlTimed'), 'curl | zstd -d > file',
     ` CPU ${mcpu('cliCold').toFixed(2)} s vs ${mcpu('curlTimed').toFixed(2)} s; peak RSS ${md('cliColdRss').toFixed(0)} MB vs ${md('curlTimedRss').toFixed(0)} MB |`);
+  if (baseline) {
+    row('cold `conda-gateway repodata`, baseline build', md('cliColdBase'), md('curlTimed'), 'curl | zstd -d > file',
+      ` CPU ${mcpu('cliColdBase').toFixed(2)} s; peak RSS ${md('cliColdBaseRss').toFixed(0)} MB; ${baseline} |`);
+  }
 }
 printCold();
 row(`recordsFor(${NAMES.length} names) on a hit`, md('some'), md('full'), 'records() full parse',

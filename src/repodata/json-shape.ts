@@ -75,6 +75,10 @@ function numberStep(state: number, b: number): number {
   }
 }
 
+/** numberStep as a table: NUMBER_STEPS[state << 8 | byte]. */
+const NUMBER_STEPS = new Int8Array(9 << 8);
+for (let state = 0; state < 9; state++) for (let b = 0; b < 256; b++) NUMBER_STEPS[(state << 8) | b] = numberStep(state, b);
+
 /** States where a number may end. */
 const NUMBER_ACCEPTS = [false, false, true, true, false, true, false, false, true];
 
@@ -171,18 +175,21 @@ export class RepodataShapeValidator {
         i++;
         continue;
       }
-      const b = c[i]!;
       if (state === NUMBER) {
-        const next = numberStep(this.#num, b);
-        if (next >= 0) {
-          this.#num = next;
+        // The number's bytes in one loop, one table step each.
+        let num = this.#num;
+        let next = 0;
+        while (i < n && (next = NUMBER_STEPS[(num << 8) | c[i]!]!) >= 0) {
+          num = next;
           i++;
-          continue;
         }
-        if (!NUMBER_ACCEPTS[this.#num]) this.#fail('a malformed number', i);
+        this.#num = num;
+        if (i === n) break;
+        if (!NUMBER_ACCEPTS[num]) this.#fail('a malformed number', i);
         state = this.#valueDone(SCALAR_OTHER, depth);
-        continue; // `b` is read again in the new state
+        continue; // the byte after it is read again in the new state
       }
+      const b = c[i]!;
       if (state === LITERAL) {
         const word = LITERALS[this.#literal]!;
         if (this.#literalAt < word.length) {

@@ -81,8 +81,10 @@ export const registerRepodata: RegisterCommand = (program, env) => {
         };
         const outcomes = (await Promise.all(urls.map(perChannel))).flat().map((o) => ({ ...o, channel: maskUrl(o.channel) }));
         await Promise.all(outcomes.map(async (o) => {
-          // Counted without parsing the index (a cold fetch never parses it).
-          if (o.result) o.count = o.subset ? countOf(o.subset) : await o.result.recordCount();
+          // Counted without parsing the index (a cold fetch never parses it); on a hit that is a
+          // pass over the file, so only when it is printed.
+          const shown = global.json || !global.quiet;
+          if (o.result && shown) o.count = o.subset ? countOf(o.subset) : await o.result.recordCount();
           if (o.result && packages.length > 0) o.subset ??= await o.result.records();
         }));
         report(io, global, outcomes, packages.length > 0, render, env.setExitCode);

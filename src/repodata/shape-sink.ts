@@ -36,9 +36,18 @@ export function setShapeWorkerForTesting(url: URL | undefined): void {
 function startWorker(data: ShapeWorkerData): Worker {
   const self = new URL(import.meta.url);
   const target = (workerOverride ?? new URL(`./shape-worker${extname(self.pathname)}`, self)).href;
-  const setup = target.endsWith('.ts') ? `await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => m.register());` : '';
+  const setup = target.endsWith('.ts') ? `await import(${JSON.stringify(tsxApi())}).then((m) => m.register());` : '';
   const source = `(async () => { ${setup} await import(${JSON.stringify(target)}); })().catch((err) => { throw err; });`;
   return new Worker(source, { eval: true, workerData: data, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+}
+
+/** tsx's register() module, when the sources run under tsx (else the worker's import fails, typed). */
+function tsxApi(): string {
+  try {
+    return import.meta.resolve('tsx/esm/api');
+  } catch {
+    return 'tsx/esm/api';
+  }
 }
 
 function workerFailed(url: string, detail: string, cause?: unknown): GatewayError {

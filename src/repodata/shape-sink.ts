@@ -2,7 +2,7 @@
  * The end of a large cold fetch: decoded chunks go, in 1 MiB buffers (transferred, not copied
  * again), to a worker thread that validates them and writes them into the temp file
  * (shape-worker.ts). This thread only receives and decodes, the other core validates and
- * writes. The size limits are checked here, before a chunk is handed over. At most 8 MiB is
+ * writes. The size limits are checked here, before a chunk is handed over. At most 16 MiB is
  * in flight (backpressure to the decoder). A worker that fails to start, throws or exits early
  * is a CG_INTERNAL error, never a hang; the stream ends only after the thread has stopped, since
  * it writes to a file descriptor the caller then closes.
@@ -19,7 +19,7 @@ import type { RepodataLimits } from './limits.js';
 import type { ShapeWorkerData, ToParent, ToWorker } from './shape-protocol.js';
 
 const BUFFER_BYTES = 1 << 20;
-const MAX_IN_FLIGHT = 8 * BUFFER_BYTES;
+const MAX_IN_FLIGHT = 16 * BUFFER_BYTES;
 
 let workerOverride: URL | undefined;
 
@@ -153,7 +153,7 @@ export class ShapeWorkerSink extends Writable {
     if (this.#settled) return;
     if (m.type === 'ack') {
       this.#inFlight -= m.length;
-      if (this.#spare.length < 16) this.#spare.push(m.buffer);
+      if (this.#spare.length < 24) this.#spare.push(m.buffer);
       if (!this.#final && this.#inFlight <= MAX_IN_FLIGHT) this.#release();
     } else if (m.type === 'done') {
       this.#settled = true;

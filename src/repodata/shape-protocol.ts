@@ -13,8 +13,8 @@ export type ToWorker =
   | { type: 'end' };
 
 export type ToParent =
-  /** A chunk was validated and written; its buffer comes back (transferred) for reuse. */
-  | { type: 'ack'; length: number; buffer: ArrayBuffer }
+  /** Chunks were validated and written (`length` bytes in all); their buffers come back (transferred) for reuse. */
+  | { type: 'ack'; length: number; buffers: ArrayBuffer[] }
   | { type: 'done'; records: number; keys: string[]; bytes: number }
   /** `shape`: the body is not a valid index; `system`: a write failed (code/errno/syscall as fs gives them). */
   | { type: 'error'; kind: 'shape' | 'system'; message: string; code?: string; errno?: number; syscall?: string };

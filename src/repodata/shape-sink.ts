@@ -2,10 +2,11 @@
  * The end of a large cold fetch: decoded chunks go, in 1 MiB buffers (transferred, not copied
  * again), to a worker thread that validates them and writes them into the temp file
  * (shape-worker.ts). This thread only receives and decodes, the other core validates and
- * writes. The size limits are checked here, before a chunk is handed over. At most 16 MiB is
- * in flight (backpressure to the decoder). A worker that fails to start, throws or exits early
- * is a CG_INTERNAL error, never a hang; the stream ends only after the thread has stopped, since
- * it writes to a file descriptor the caller then closes.
+ * writes. The size limits are checked here, before a chunk is handed over. At most 16 MiB is in
+ * flight (backpressure to the decoder, resumed below 4 MiB, and acknowledgements come in
+ * batches: few thread wake-ups, which cost most on a busy machine). A worker that fails to
+ * start, throws or exits early is a CG_INTERNAL error, never a hang; the stream ends only after
+ * the thread has stopped, since it writes to a file descriptor the caller then closes.
  */
 import { extname } from 'node:path';
 import { Writable } from 'node:stream';
@@ -20,6 +21,8 @@ import type { ShapeWorkerData, ToParent, ToWorker } from './shape-protocol.js';
 
 const BUFFER_BYTES = 1 << 20;
 const MAX_IN_FLIGHT = 16 * BUFFER_BYTES;
+/** A write that waited resumes only below this: one long run of decoding per wait, not one per chunk. */
+const RESUME_BELOW = 4 * BUFFER_BYTES;
 
 let workerOverride: URL | undefined;
 
@@ -153,8 +156,8 @@ export class ShapeWorkerSink extends Writable {
     if (this.#settled) return;
     if (m.type === 'ack') {
       this.#inFlight -= m.length;
-      if (this.#spare.length < 24) this.#spare.push(m.buffer);
-      if (!this.#final && this.#inFlight <= MAX_IN_FLIGHT) this.#release();
+      for (const buffer of m.buffers) if (this.#spare.length < 24) this.#spare.push(buffer);
+      if (!this.#final && this.#inFlight <= RESUME_BELOW) this.#release();
     } else if (m.type === 'done') {
       this.#settled = true;
       this.summary = { records: m.records, keys: m.keys };

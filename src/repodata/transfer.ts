@@ -247,8 +247,12 @@ async function writeBody(ctx: TransferContext, res: Response, url: string, tempP
       await run(ctx, url, [body, ...decoded, sink]);
       return sink.summary!;
     } finally {
-      // The worker writes to this descriptor: close it only once the thread has stopped.
-      if (sink) await sink.stopped;
+      // The worker writes to this descriptor: close it only once the thread has stopped (a
+      // failure before the pipeline ran, e.g. loading the decoder, must stop it too).
+      if (sink) {
+        if (!sink.destroyed) sink.destroy();
+        await sink.stopped;
+      }
       await file.close();
     }
   }

@@ -5,8 +5,9 @@
  * writes. The size limits are checked here, before a chunk is handed over. At most 16 MiB is in
  * flight (backpressure to the decoder, resumed below 4 MiB, and acknowledgements come in
  * batches: few thread wake-ups, which cost most on a busy machine). A worker that fails to
- * start, throws or exits early is a CG_INTERNAL error, never a hang; the stream ends only after
- * the thread has stopped, since it writes to a file descriptor the caller then closes.
+ * start, throws or exits early is a CG_WORKER_FAILED error (the code of the download hashing
+ * thread's failures too), never a hang; the stream ends only after the thread has stopped,
+ * since it writes to a file descriptor the caller then closes.
  */
 import { extname } from 'node:path';
 import { Writable } from 'node:stream';
@@ -41,7 +42,7 @@ function startWorker(data: ShapeWorkerData): Worker {
   const target = (workerOverride ?? new URL(`./shape-worker${extname(self.pathname)}`, self)).href;
   const setup = target.endsWith('.ts') ? `await import(${JSON.stringify(tsxApi())}).then((m) => m.register());` : '';
   const source = `(async () => { ${setup} await import(${JSON.stringify(target)}); })().catch((err) => { throw err; });`;
-  return new Worker(source, { eval: true, workerData: data, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+  return new Worker(source, { eval: true, name: 'conda-gateway-repodata-shape', workerData: data, resourceLimits: { maxOldGenerationSizeMb: 256 } });
 }
 
 /** tsx's register() module, when the sources run under tsx (else the worker's import fails, typed). */
@@ -55,7 +56,7 @@ function tsxApi(): string {
 
 function workerFailed(url: string, detail: string, cause?: unknown): GatewayError {
   return new GatewayError(`Validating repodata.json from ${maskUrl(url)} failed: the worker thread ${detail}`, {
-    code: 'CG_INTERNAL', url, cause,
+    code: 'CG_WORKER_FAILED', url, cause,
     hint: 'Nothing was cached. Run the command again; if it persists, report it with the output of --verbose.',
   });
 }

@@ -95,13 +95,13 @@ test('an index over limits.maxIndexBytes stops in the worker path too, nothing l
 });
 
 for (const [name, fixture] of [['fails to load', 'throws-on-load.ts'], ['exits mid-body', 'exits-mid-body.ts']] as const) {
-  test(`a worker that ${name} is a typed CG_INTERNAL error, not a hang, and nothing is cached`, async (t) => {
+  test(`a worker that ${name} is a typed CG_WORKER_FAILED error, not a hang, and nothing is cached`, async (t) => {
     setShapeWorkerForTesting(new URL(`../../fixtures/shape-worker/${fixture}`, import.meta.url));
     t.after(() => setShapeWorkerForTesting(undefined));
     const channel = await serve(t, { 'repodata.json.zst': pieces(zstd(bigIndex(12_000)), 7001) });
     const cacheDir = await tempDir(t);
     await assert.rejects(fetchRepodata(channel, 'noarch', opts(cacheDir)), (err) => {
-      assert.equal(code(err), 'CG_INTERNAL');
+      assert.equal(code(err), 'CG_WORKER_FAILED');
       assert.match((err as Error).message, /worker thread/);
       return true;
     });

@@ -20,7 +20,7 @@ import { isRetryableError } from '../session/retry/classify.js';
 import { sleep as defaultSleep } from '../util/sleep.js';
 import { hashPrefix, normalizeExpected, type Expected } from './checksums.js';
 import { fetchInto, type HashSlot } from './fetch-into.js';
-import { createHasher, type Digest } from './hasher.js';
+import { createHasher, transferStarted, type Digest } from './hasher.js';
 import { emitProgress, hasChecksum, RestartFromZero, type Job } from './job.js';
 import { lockFile, type LockedFile } from '../core/file-lock.js';
 import { assertRegularTarget } from './target-check.js';
@@ -59,7 +59,12 @@ export async function download(url: string | URL, target: string, opts: Download
     lock = await lockFile(job.partialPath, { noLock: settings.noLock, signal: opts.signal, timeoutMs: opts.lockTimeoutMs });
     const reused = await reuseExistingTarget(job);
     if (reused) return reused;
-    return await downloadLocked(job, lock);
+    const ended = transferStarted();
+    try {
+      return await downloadLocked(job, lock);
+    } finally {
+      ended();
+    }
   } catch (err) {
     throw toGatewayError(err, {
       url: job.safeUrl, attempts: job.attempts || undefined, elapsedMs: performance.now() - job.started,

@@ -97,6 +97,13 @@ function pickThread(): HashThread {
   return thread;
 }
 
+let jobsOpened = 0;
+
+/** Tests only: how many files have been hashed on a hashing thread so far. */
+export function hashThreadJobsForTest(): number {
+  return jobsOpened;
+}
+
 /** Tests only: make every hashing thread die as a crash would. */
 export function crashHashThreadsForTest(): void {
   for (const thread of threads) thread.crash();
@@ -117,6 +124,7 @@ export class ThreadHasher implements Hasher {
   constructor(withMd5: boolean) {
     this.#thread = pickThread();
     this.#thread.jobs++;
+    jobsOpened++;
     this.#post({ op: 'open', id: this.#id, md5: withMd5 });
   }
 

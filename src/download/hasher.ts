@@ -19,11 +19,25 @@ import { ThreadHasher } from './hash-thread.js';
 export const INLINE_HASH_MAX = 4 << 20;
 
 /**
- * Whether files above INLINE_HASH_MAX go to the hashing thread: whenever there is a second
- * core. On 2 cores it made `fetch` of 200 packages ~12 % faster and a single 1 GiB download
- * no slower, for ~10 MB more peak RSS and ~0.3 CPU s per GiB (bench/, 2026-11-30). Tests switch it.
+ * Where files above INLINE_HASH_MAX are hashed: on the hashing thread while other transfers
+ * run beside this one ('busy', the default), always ('always'), or never. On 2 cores, one
+ * download alone keeps its main thread free enough to hash inline (the thread measured no
+ * faster and cost ~0.6 CPU s per GiB more), while `fetch` of 200 packages at -j 8 was ~12 %
+ * faster with the thread (bench/, 2026-11-30). With one core there is nothing to gain.
  */
-export const hashPolicy = { thread: availableParallelism() > 1 };
+export const hashPolicy: { thread: 'busy' | 'always' | 'never' } = { thread: availableParallelism() > 1 ? 'busy' : 'never' };
+
+let transfers = 0;
+
+/** download() brackets each transfer, so a hasher knows whether others run beside it. */
+export function transferStarted(): () => void {
+  transfers++;
+  let ended = false;
+  return () => {
+    if (!ended) transfers--;
+    ended = true;
+  };
+}
 
 export interface Digest {
   sha256: string;
@@ -84,6 +98,7 @@ class InlineHasher implements Hasher {
 
 /** A hasher for a file of `expectedBytes` (undefined: unknown, hashed inline). */
 export function createHasher(withMd5: boolean, expectedBytes: number | undefined): Hasher {
-  const onThread = hashPolicy.thread && expectedBytes !== undefined && expectedBytes > INLINE_HASH_MAX;
+  const wanted = hashPolicy.thread === 'always' || (hashPolicy.thread === 'busy' && transfers > 1);
+  const onThread = wanted && expectedBytes !== undefined && expectedBytes > INLINE_HASH_MAX;
   return onThread ? new ThreadHasher(withMd5) : new InlineHasher(withMd5);
 }

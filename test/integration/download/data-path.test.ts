@@ -11,7 +11,7 @@ import { download, isGatewayError } from '../../../src/index.js';
 import { createSession } from '../../../src/session/index.js';
 import { after, before } from 'node:test';
 import { hashPolicy, INLINE_HASH_MAX } from '../../../src/download/hasher.js';
-import { crashHashThreadsForTest } from '../../../src/download/hash-thread.js';
+import { crashHashThreadsForTest, hashThreadJobsForTest } from '../../../src/download/hash-thread.js';
 import { startFileServer } from '../../helpers/servers/http.js';
 import { dropAfterBytes } from '../../helpers/faults.js';
 import { bytes, listDir, md5, sha256, tempDir } from '../../helpers/fs.js';
@@ -19,11 +19,11 @@ import { noSleep, testSettings } from '../../helpers/settings.js';
 
 const BIG = INLINE_HASH_MAX * 3 + 12_345;
 
-// The hashing thread (the default for these sizes on 3+ cores) is on here, whatever the
-// machine; the last test checks the inline path.
+// The hashing thread (used for these sizes while several transfers run) is on for every
+// download here, whatever the machine; the last test checks the inline path.
 const defaultPolicy = hashPolicy.thread;
 before(() => {
-  hashPolicy.thread = true;
+  hashPolicy.thread = 'always';
 });
 after(() => {
   hashPolicy.thread = defaultPolicy;
@@ -145,9 +145,9 @@ test('a hashing thread that dies is a typed error, never a hang, and the partial
 
 test('with the hashing thread off, a large file is hashed inline through the same writer, resume included', async (t) => {
   const { server, body, target, url } = await setup(t);
-  hashPolicy.thread = false;
+  hashPolicy.thread = 'never';
   t.after(() => {
-    hashPolicy.thread = true;
+    hashPolicy.thread = 'always';
   });
   server.script('/big.conda', [dropAfterBytes(INLINE_HASH_MAX + 100_001)]);
   const result = await download(url, target, { sha256: sha256(body), md5: md5(body), settings: testSettings(), sleep: noSleep });
@@ -183,4 +183,24 @@ test('many plain-http downloads at once over reused keep-alive sockets, each rea
       assert.deepEqual(await readFile(join(dir, `p${k}.conda`)), body);
     }
   }));
+});
+
+test("by default ('busy') a download alone hashes inline and concurrent large downloads use the hashing thread", async (t) => {
+  const { server, body, dir } = await setup(t);
+  const other = bytes(BIG + 99, 13);
+  server.setFile('/other.conda', other);
+  hashPolicy.thread = 'busy';
+  t.after(() => {
+    hashPolicy.thread = 'always';
+  });
+  const before = hashThreadJobsForTest();
+  await download(`${server.url}/big.conda`, join(dir, 'alone.conda'), { sha256: sha256(body), settings: testSettings() });
+  assert.equal(hashThreadJobsForTest(), before, 'a download alone is hashed inline');
+  const [a, b] = await Promise.all([
+    download(`${server.url}/big.conda`, join(dir, 'a.conda'), { sha256: sha256(body), settings: testSettings() }),
+    download(`${server.url}/other.conda`, join(dir, 'b.conda'), { sha256: sha256(other), settings: testSettings() }),
+  ]);
+  assert.equal(a.sha256, sha256(body));
+  assert.equal(b.sha256, sha256(other));
+  assert.ok(hashThreadJobsForTest() > before, 'concurrent downloads use the hashing thread');
 });

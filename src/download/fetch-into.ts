@@ -78,7 +78,7 @@ export async function fetchInto(job: Job, handle: LockedFile['handle'], offset: 
 
   const body = await nodeBodyOf(res);
   const writer = new PartialWriter(handle, hashes, start, job.expected.size ?? total, (confirmed) =>
-    emitProgress(job, confirmed, total));
+    emitProgress(job, confirmed, total), job.opts.onChunk);
   try {
     if (body) await pipeline(body, writer, { signal: job.opts.signal });
     else writer.destroy();

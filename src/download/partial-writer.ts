@@ -20,15 +20,18 @@ export class PartialWriter extends Writable {
   #hashes: Hashes;
   #limit: number | undefined;
   #onWritten: (confirmed: number) => void;
+  #onChunk: ((chunk: Uint8Array, position: number) => void) | undefined;
   confirmed: number;
 
-  constructor(handle: FileHandle, hashes: Hashes, start: number, limit: number | undefined, onWritten: (confirmed: number) => void) {
+  constructor(handle: FileHandle, hashes: Hashes, start: number, limit: number | undefined, onWritten: (confirmed: number) => void,
+    onChunk?: (chunk: Uint8Array, position: number) => void) {
     super({ highWaterMark: 1 << 20 });
     this.#handle = handle;
     this.#hashes = hashes;
     this.confirmed = start;
     this.#limit = limit;
     this.#onWritten = onWritten;
+    this.#onChunk = onChunk;
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -45,6 +48,13 @@ export class PartialWriter extends Writable {
       throw new TooLongError(this.#limit, this.confirmed + total);
     }
     let position = this.confirmed;
+    if (this.#onChunk) {
+      let at = position;
+      for (const buffer of buffers) {
+        this.#onChunk(buffer, at);
+        at += buffer.byteLength;
+      }
+    }
     const inFlight = this.#handle.writev(buffers, position);
     for (const buffer of buffers) this.#hashes.update(buffer);
     let written = (await inFlight).bytesWritten;

@@ -27,6 +27,13 @@ export interface DownloadOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** How long to wait for another writer of the same target. @default 30 minutes */
   lockTimeoutMs?: number;
+  /**
+   * Every received body chunk, in file order, before it is written: `position` is its offset
+   * in the target. The bytes are not verified yet. A restart from byte 0 shows position 0
+   * again; a resume starts past the kept prefix. The chunk is only valid during the call
+   * (copy it to keep it). Must not block or throw (a throw fails the download).
+   */
+  onChunk?: (chunk: Uint8Array, position: number) => void;
 }
 
 export interface DownloadResult {

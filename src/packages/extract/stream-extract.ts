@@ -165,6 +165,7 @@ export class StreamedExtraction {
       const bunzip = await bzip2Decompressor(ctx);
       // chain() only hears errors from now on: one from before must not leave the decoder waiting.
       if (this.#source.errored) {
+        bunzip.on('error', () => undefined);
         (bunzip as unknown as Readable).destroy();
         throw this.#source.errored;
       }

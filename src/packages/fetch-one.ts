@@ -86,11 +86,20 @@ export function failed(state: RunState, pkg: PackageSpec, error: GatewayError): 
   return result(pkg, state.pkgsDir, 'failed', 0, false, error);
 }
 
-/** With extraction on, a streamed extraction fed by this download's bytes (loaded only then). */
+/** Downloads extracted while they arrive, at most: beyond this, a package is extracted from its tarball afterwards. */
+export const MAX_STREAMED = 4;
+/** With extraction on and a stream slot free, a streamed extraction fed by this download's bytes (loaded only then). */
 async function startStreamed(state: RunState, pkg: PackageSpec): Promise<StreamedExtraction | undefined> {
-  if (!state.extract) return undefined;
-  const { StreamedExtraction } = await import('./extract/stream-extract.js');
-  return new StreamedExtraction({ pkgsDir: state.pkgsDir, pkg, md5: !pkg.md5, signal: state.abort.signal });
+  if (!state.extract || state.streaming >= MAX_STREAMED) return undefined;
+  state.streaming++;
+  const release = (): void => void state.streaming--;
+  try {
+    const { StreamedExtraction } = await import('./extract/stream-extract.js');
+    return new StreamedExtraction({ pkgsDir: state.pkgsDir, pkg, md5: !pkg.md5, signal: state.abort.signal, onSettled: release });
+  } catch (err) {
+    release();
+    throw err;
+  }
 }
 
 async function attempt(state: RunState, pkg: PackageSpec, candidate: Candidate, patient: boolean,

@@ -165,7 +165,7 @@ async function execute(run: Run, plan: Plan): Promise<void> {
     },
   });
   const state: RunState = Object.assign(run, {
-    session, mirrors: new MirrorSelector(run.settings.mirrors), active,
+    session, mirrors: new MirrorSelector(run.settings.mirrors), active, streaming: 0,
     extractor: {
       pkgsDir: run.pkgsDir, emit: run.emit, keepCredentials: run.keepCredentials, noLock: run.settings.noLock,
       signal: run.abort.signal, slot: createSlots(Math.max(1, run.opts.extractJobs ?? defaultExtractJobs())),

@@ -27,7 +27,7 @@ import { streamZip } from './zip-stream.js';
 import { zstdDecompressor } from './zstd.js';
 
 /** Bytes held between the download and a decoder that falls behind; past this, the rest comes from the file. */
-export const STREAM_QUEUE_BYTES = 8 * 1024 * 1024;
+export const STREAM_QUEUE_BYTES = 4 * 1024 * 1024;
 
 export interface StreamExtractOptions {
   pkgsDir: string;
@@ -38,6 +38,8 @@ export interface StreamExtractOptions {
   declaredSlackBytes?: number;
   signal?: AbortSignal;
   queueBytes?: number;
+  /** Called once when the streamed extraction is handed over or dropped (frees the caller's stream slot). */
+  onSettled?: () => void;
 }
 
 /** A package folder written into a temp folder, waiting for its record and rename. */
@@ -103,6 +105,14 @@ export class StreamedExtraction {
    * `tarball`: the staged folder, or undefined when the caller must extract from the file.
    */
   async complete(tarball: string, size: number): Promise<Staged | undefined> {
+    try {
+      return await this.#complete(tarball, size);
+    } finally {
+      this.#settle();
+    }
+  }
+
+  async #complete(tarball: string, size: number): Promise<Staged | undefined> {
     if (!this.#broken && this.#next !== size) this.#break(`streamed ${this.#next} of ${size} bytes`);
     if (this.#broken) {
       await this.discard();
@@ -127,6 +137,13 @@ export class StreamedExtraction {
     if (!this.#source.destroyed) this.#source.destroy(new Error('streamed extraction discarded'));
     await this.#staged.catch(() => undefined);
     if (this.#outer) await rm(this.#outer, { recursive: true, force: true }).catch(() => undefined);
+    this.#settle();
+  }
+
+  #settle(): void {
+    const done = this.#opts.onSettled;
+    this.#opts.onSettled = undefined;
+    done?.();
   }
 
   /** Whether bytes were read back from the file because the queue was full (for reports). */

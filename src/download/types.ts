@@ -25,15 +25,14 @@ export interface DownloadOptions {
   log?: DebugLog;
   /** Injectable wait between retries (tests use 0). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  /** How long to wait for another writer of the same target. @default 30 minutes */
-  lockTimeoutMs?: number;
   /**
-   * Every received body chunk, in file order, before it is written: `position` is its offset
-   * in the target. The bytes are not verified yet. A restart from byte 0 shows position 0
-   * again; a resume starts past the kept prefix. The chunk is only valid during the call
-   * (copy it to keep it). Must not block or throw (a throw fails the download).
+   * Sees every received chunk at its file position, in order, before it is written: bytes not
+   * yet verified (a restart shows position 0 again; a resume starts past the kept prefix).
+   * Called synchronously on the data path: copy the chunk to keep it, and don't block.
    */
   onChunk?: (chunk: Uint8Array, position: number) => void;
+  /** How long to wait for another writer of the same target. @default 30 minutes */
+  lockTimeoutMs?: number;
 }
 
 export interface DownloadResult {

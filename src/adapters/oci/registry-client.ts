@@ -6,7 +6,7 @@
  * carrying Authorization to another origin.
  */
 import { createHash } from 'node:crypto';
-import { Headers, Response } from 'undici';
+import { Headers, Response } from '../../util/undici.js';
 import type { Settings } from '../../core/settings.js';
 import { CondaError, RedirectError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';

@@ -165,7 +165,7 @@ async function execute(run: Run, plan: Plan): Promise<void> {
     },
   });
   const state: RunState = Object.assign(run, {
-    session, mirrors: new MirrorSelector(run.settings.mirrors), active,
+    session, mirrors: new MirrorSelector(run.settings.mirrors), active, streaming: 0,
     extractor: {
       pkgsDir: run.pkgsDir, emit: run.emit, keepCredentials: run.keepCredentials, noLock: run.settings.noLock,
       signal: run.abort.signal, slot: createSlots(Math.max(1, run.opts.extractJobs ?? defaultExtractJobs())),
@@ -211,12 +211,12 @@ function settle(state: RunState, pkg: PackageSpec, r: PackageResult | Fetched): 
     state.pending.push(state.urls.add(pkg.url, { keepCredentials: state.keepCredentials }));
     return;
   }
-  state.pending.push(extractThen(state, pkg, r.known, (path) => ({ ...r.fetched, extractedPath: path })));
+  state.pending.push(extractThen(state, pkg, r.known, (path) => ({ ...r.fetched, extractedPath: path }), r.streamed));
 }
 
 function extractThen(state: RunState, pkg: PackageSpec, known: { md5?: string; sha256?: string } | undefined,
-  ok: (path: string) => PackageResult): Promise<void> {
-  return extractStep(state.extractor, pkg, known).then(async (outcome) => {
+  ok: (path: string) => PackageResult, streamed?: Fetched['streamed']): Promise<void> {
+  return extractStep(state.extractor, pkg, known, streamed).then(async (outcome) => {
     if (outcome.ok) {
       if (!outcome.reused) state.extracted++;
       await state.urls.add(pkg.url, { keepCredentials: state.keepCredentials });

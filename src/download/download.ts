@@ -134,85 +134,108 @@ function matches(expected: Expected, digest: { sha256: string; md5?: string }, s
   return true;
 }
 
+/** What the attempts of one download have used and kept so far. */
+interface Attempts {
+  resumable: boolean;
+  restartedFromZero: boolean;
+  transportRetries: number;
+  /** Bytes kept from an earlier run (reported as resumedFrom). */
+  resumedFrom: number;
+}
+
 async function downloadLocked(job: Job, lock: LockedFile): Promise<DownloadResult> {
   const handle = lock.handle;
-  const initialSize = (await handle.stat()).size;
-  const resumable = hasChecksum(job.expected);
-  let restartedFromZero = false;
-  let transportRetries = 0;
-  let resumedFrom = 0;
-
+  const state: Attempts = { resumable: hasChecksum(job.expected), restartedFromZero: false, transportRetries: 0, resumedFrom: 0 };
   // A prefix is only worth keeping when a checksum will prove the result.
-  if (!resumable && initialSize > 0) await handle.truncate(0);
-
+  if (!state.resumable && (await handle.stat()).size > 0) await handle.truncate(0);
   for (;;) {
-    let offset = (await handle.stat()).size;
-    if (job.expected.size !== undefined && offset > job.expected.size) {
-      await handle.truncate(0);
-      offset = 0;
-    }
-    if (offset > 0 && !resumable && job.validator === undefined) {
-      await handle.truncate(0);
-      offset = 0;
-    }
-    const withMd5 = job.expected.md5 !== undefined;
-    let hashes = offset > 0 ? await hashPrefix(handle, offset, withMd5) : new Hashes(withMd5);
-    if (offset > 0 && resumedFrom === 0) resumedFrom = offset;
+    const { offset, hashes } = await keptPrefix(job, handle, state.resumable);
+    if (offset > 0 && state.resumedFrom === 0) state.resumedFrom = offset;
     try {
-      let total: number | undefined = job.expected.size;
-      if (!(job.expected.size !== undefined && offset === job.expected.size)) {
-        const fetched = await fetchInto(job, handle, offset, hashes);
-        hashes = fetched.hashes;
-        total = fetched.total;
-        if (fetched.restartedAt0 && resumedFrom > 0 && fetched.offset === 0) resumedFrom = 0;
-      }
-      const size = (await handle.stat()).size;
-      const digest = hashes.digest();
-      verify(job, digest, size, resumedFrom > 0);
-      await handle.datasync();
-      await rename(job.partialPath, job.target);
-      emitProgress(job, size, total ?? size);
-      return {
-        path: job.target, url: job.safeUrl, bytes: size, sha256: digest.sha256, md5: digest.md5,
-        resumedFrom, attempts: job.attempts, reused: false, unverified: !resumable,
-        elapsedMs: performance.now() - job.started,
-      };
+      return await fetchVerifyRename(job, handle, offset, hashes, state);
     } catch (err) {
-      if (err instanceof RestartFromZero) {
-        await handle.truncate(0);
-        job.validator = undefined;
-        if (restartedFromZero) {
-          if (err.error) throw err.error;
-          throw new CondaError(`Download of ${job.safeUrl.toString()} failed twice: ${err.reason}`,
-            { code: 'CG_BAD_RESPONSE', url: job.safeUrl, attempts: job.attempts });
-        }
-        job.opts.log?.(`Retry failed partial download ${job.target} (${err.reason})`);
-        restartedFromZero = true;
-        resumedFrom = 0;
-        continue;
-      }
-      if (err instanceof ChecksumMismatchError || isClientError(err)) {
-        await handle.truncate(0); // conda deletes the .partial on these
-        throw err;
-      }
-      const shortBody = (err as { retryableShortBody?: boolean }).retryableShortBody === true;
-      const retryable = (shortBody || (!(err instanceof GatewayError) && isRetryableError(err))) && !job.opts.signal?.aborted;
-      if (retryable && transportRetries < job.settings.remoteMaxRetries) {
-        transportRetries++;
-        const delayMs = delayFor({
-          retry: transportRetries, backoffFactor: job.settings.remoteBackoffFactor,
-          retryAfterMaxMs: job.settings.remoteRetryAfterMaxSecs * 1000,
-        });
-        const reason = (err as { code?: string }).code ?? 'body interrupted';
-        job.opts.log?.(`resuming ${job.safeUrl.toString()} after ${reason}`);
-        job.opts.onRetry?.({ url: job.safeUrl.toString(), attempt: job.attempts, delayMs, reason });
-        await (job.opts.sleep ?? defaultSleep)(delayMs, job.opts.signal);
-        continue;
-      }
-      if (!resumable) await handle.truncate(0);
-      throw err;
+      await recoverOrThrow(job, handle, err, state);
     }
   }
+}
+
+/** The bytes of the partial worth keeping (cut to 0 when they cannot be), hashed. */
+async function keptPrefix(job: Job, handle: LockedFile['handle'], resumable: boolean): Promise<{ offset: number; hashes: Hashes }> {
+  let offset = (await handle.stat()).size;
+  if (job.expected.size !== undefined && offset > job.expected.size) {
+    await handle.truncate(0);
+    offset = 0;
+  }
+  if (offset > 0 && !resumable && job.validator === undefined) {
+    await handle.truncate(0);
+    offset = 0;
+  }
+  const withMd5 = job.expected.md5 !== undefined;
+  return { offset, hashes: offset > 0 ? await hashPrefix(handle, offset, withMd5) : new Hashes(withMd5) };
+}
+
+/** Fetch what is missing (nothing when the partial already has the expected size), verify, rename onto the target. */
+async function fetchVerifyRename(job: Job, handle: LockedFile['handle'], offset: number, hashes: Hashes,
+  state: Attempts): Promise<DownloadResult> {
+  let total: number | undefined = job.expected.size;
+  if (!(job.expected.size !== undefined && offset === job.expected.size)) {
+    const fetched = await fetchInto(job, handle, offset, hashes);
+    hashes = fetched.hashes;
+    total = fetched.total;
+    if (fetched.restartedAt0 && state.resumedFrom > 0 && fetched.offset === 0) state.resumedFrom = 0;
+  }
+  const size = (await handle.stat()).size;
+  const digest = hashes.digest();
+  verify(job, digest, size, state.resumedFrom > 0);
+  await handle.datasync();
+  await rename(job.partialPath, job.target);
+  emitProgress(job, size, total ?? size);
+  return {
+    path: job.target, url: job.safeUrl, bytes: size, sha256: digest.sha256, md5: digest.md5,
+    resumedFrom: state.resumedFrom, attempts: job.attempts, reused: false, unverified: !state.resumable,
+    elapsedMs: performance.now() - job.started,
+  };
+}
+
+/**
+ * After a failed attempt: resolve to try again (a restart from byte 0 once, or a transport
+ * retry within remote_max_retries that resumes the kept prefix), or throw, leaving the partial
+ * as conda would (removed on checksum and 4xx failures, and whenever no checksum can prove it).
+ */
+async function recoverOrThrow(job: Job, handle: LockedFile['handle'], err: unknown, state: Attempts): Promise<void> {
+  if (err instanceof RestartFromZero) {
+    await handle.truncate(0);
+    job.validator = undefined;
+    if (state.restartedFromZero) {
+      if (err.error) throw err.error;
+      throw new CondaError(`Download of ${job.safeUrl.toString()} failed twice: ${err.reason}`,
+        { code: 'CG_BAD_RESPONSE', url: job.safeUrl, attempts: job.attempts });
+    }
+    job.opts.log?.(`Retry failed partial download ${job.target} (${err.reason})`);
+    state.restartedFromZero = true;
+    state.resumedFrom = 0;
+    return;
+  }
+  if (err instanceof ChecksumMismatchError || isClientError(err)) {
+    await handle.truncate(0); // conda deletes the .partial on these
+    throw err;
+  }
+  const shortBody = (err as { retryableShortBody?: boolean }).retryableShortBody === true;
+  const retryable = (shortBody || (!(err instanceof GatewayError) && isRetryableError(err))) && !job.opts.signal?.aborted;
+  if (retryable && state.transportRetries < job.settings.remoteMaxRetries) {
+    state.transportRetries++;
+    const delayMs = delayFor({
+      retry: state.transportRetries, backoffFactor: job.settings.remoteBackoffFactor,
+      retryAfterMaxMs: job.settings.remoteRetryAfterMaxSecs * 1000,
+    });
+    const reason = (err as { code?: string }).code ?? 'body interrupted';
+    job.opts.log?.(`resuming ${job.safeUrl.toString()} after ${reason}`);
+    job.opts.onRetry?.({ url: job.safeUrl.toString(), attempt: job.attempts, delayMs, reason });
+    await (job.opts.sleep ?? defaultSleep)(delayMs, job.opts.signal);
+    return;
+  }
+  if (!state.resumable) await handle.truncate(0);
+  throw err;
 }
 
 function isClientError(err: unknown): boolean {

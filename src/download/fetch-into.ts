@@ -1,14 +1,20 @@
-/** One request of a download: ask for the bytes from an offset, check the answer, stream it into the partial. */
+/**
+ * One request of a download: ask for the bytes from an offset, check the answer, stream it
+ * into the partial, check the body was complete. One named step each.
+ */
 import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import type { Response } from 'undici';
 import { ChecksumMismatchError, CondaError } from '../errors/classes.js';
 import { httpErrorFromResponse } from '../errors/http-error.js';
 import { getResponseInfo, nodeBodyOf } from '../core/response-info.js';
 import { Hashes } from './checksums.js';
-import { parseContentRange, rangeValidator } from './content-range.js';
+import { parseContentRange, rangeValidator, type ContentRange } from './content-range.js';
 import { emitProgress, RestartFromZero, type Job } from './job.js';
 import type { LockedFile } from '../core/file-lock.js';
 import { PartialWriter, TooLongError } from './partial-writer.js';
+
+type Handle = LockedFile['handle'];
 
 export interface Fetched {
   hashes: Hashes;
@@ -17,7 +23,32 @@ export interface Fetched {
   restartedAt0: boolean;
 }
 
-export async function fetchInto(job: Job, handle: LockedFile['handle'], offset: number, hashes: Hashes): Promise<Fetched> {
+/** What the answer's status and headers promise: where its bytes start and how many there are. */
+interface Answer {
+  hashes: Hashes;
+  /** Where the body's first byte goes in the partial. */
+  start: number;
+  /** Total file size when known (announced, else expected). */
+  total: number | undefined;
+  restartedAt0: boolean;
+  /** The slice a 206 answered. */
+  range: ContentRange | undefined;
+  /** Content-Length of a 200 answer. */
+  announced: number | undefined;
+}
+
+export async function fetchInto(job: Job, handle: Handle, offset: number, hashes: Hashes): Promise<Fetched> {
+  const res = await requestFrom(job, offset);
+  const answer = await readAnswer(job, res, handle, offset, hashes);
+  if ('offset' in answer) return answer;
+  const { start, total } = answer;
+  const confirmed = await streamBody(job, handle, await nodeBodyOf(res), start, total, answer.hashes);
+  checkComplete(job, answer, confirmed);
+  return { hashes: answer.hashes, total: total ?? confirmed, offset: start, restartedAt0: answer.restartedAt0 };
+}
+
+/** Ask for the file from `offset` (with If-Range when we hold a validator). */
+async function requestFrom(job: Job, offset: number): Promise<Response> {
   const headers: Record<string, string> = { 'accept-encoding': 'identity' };
   // rattler's hint: an oci:// package (or mirror) whose sha256 is known is a blob fetched by
   // digest, with no manifest; the headers middleware keeps it off http(s) requests.
@@ -28,16 +59,20 @@ export async function fetchInto(job: Job, handle: LockedFile['handle'], offset: 
   }
   const res = await job.session.fetch(job.url, { headers, signal: job.opts.signal });
   job.attempts += getResponseInfo(res)?.attempts ?? 1;
+  return res;
+}
 
-  let restartedAt0 = false;
-  let start = offset;
-  let total: number | undefined;
+/**
+ * Judge the status and headers: a 416 at the end means the partial is complete (a Fetched is
+ * returned), a wrong slice or refused range restarts from zero, a 200 to a resume starts over
+ * in place, a size other than the expected one fails before any byte is written.
+ */
+async function readAnswer(job: Job, res: Response, handle: Handle, offset: number, hashes: Hashes): Promise<Answer | Fetched> {
   const contentLength = parseLength(res.headers.get('content-length'));
-
   if (res.status === 416 && offset > 0) {
     await discard(res);
     const range = parseContentRange(res.headers.get('content-range'));
-    if (range?.total === offset) return { hashes, total: offset, offset, restartedAt0 };
+    if (range?.total === offset) return { hashes, total: offset, offset, restartedAt0: false };
     throw new RestartFromZero('the server refused the resume range (416)');
   }
   if (!res.ok) {
@@ -46,39 +81,48 @@ export async function fetchInto(job: Job, handle: LockedFile['handle'], offset: 
       channelAlias: job.settings.channelAlias,
     });
   }
-  let range: ReturnType<typeof parseContentRange>;
+  const answer: Answer = { hashes, start: offset, total: undefined, restartedAt0: false, range: undefined, announced: undefined };
   if (res.status === 206) {
     // A 206 is only a slice: it must start where we asked (byte 0 when we asked for no range).
-    range = parseContentRange(res.headers.get('content-range'));
+    const range = parseContentRange(res.headers.get('content-range'));
     if (!range || range.start !== offset || range.end === undefined) {
       await discard(res);
       throw new RestartFromZero(`the server answered a different range (${res.headers.get('content-range') ?? 'none'})`);
     }
-    total = range.total;
+    answer.range = range;
+    answer.total = range.total;
   } else {
     if (offset > 0) {
       // The server ignored Range (or If-Range found a changed file): start over cleanly.
       await handle.truncate(0);
-      hashes = new Hashes(job.expected.md5 !== undefined);
-      start = 0;
-      restartedAt0 = true;
+      answer.hashes = new Hashes(job.expected.md5 !== undefined);
+      answer.start = 0;
+      answer.restartedAt0 = true;
     }
-    total = contentLength;
+    answer.total = contentLength;
+    answer.announced = contentLength;
   }
-
-  if (job.expected.size !== undefined && total !== undefined && total !== job.expected.size) {
+  if (job.expected.size !== undefined && answer.total !== undefined && answer.total !== job.expected.size) {
     await discard(res);
     throw new ChecksumMismatchError({
       url: job.safeUrl.toString(), target: job.target, check: 'size', expected: job.expected.size,
-      actual: total, attempts: job.attempts,
+      actual: answer.total, attempts: job.attempts,
     });
   }
   job.validator = rangeValidator(res.headers) ?? job.validator;
-  total ??= job.expected.size;
+  // Checked equal above when both are known, so `total` is also the most the body may carry.
+  answer.total ??= job.expected.size;
+  return answer;
+}
 
-  const body = await nodeBodyOf(res);
-  const writer = new PartialWriter(handle, hashes, start, job.expected.size ?? total, (confirmed) =>
-    emitProgress(job, confirmed, total));
+/**
+ * Write the body into the partial from `start`, hashing as it goes, never past `limit` (the
+ * known file size, also the total reported as progress). Returns the end of the bytes on disk;
+ * on failure the partial is cut back to what was written.
+ */
+export async function streamBody(job: Job, handle: Handle, body: Readable | null, start: number, limit: number | undefined,
+  hashes: Hashes): Promise<number> {
+  const writer = new PartialWriter(handle, hashes, start, limit, (confirmed) => emitProgress(job, confirmed, limit));
   try {
     if (body) await pipeline(body, writer, { signal: job.opts.signal });
     else writer.destroy();
@@ -92,15 +136,20 @@ export async function fetchInto(job: Job, handle: LockedFile['handle'], offset: 
     }
     throw err;
   }
-  if (range?.end !== undefined && writer.confirmed < (range.total ?? range.end + 1)) {
+  return writer.confirmed;
+}
+
+/** A body that ended before its slice or its Content-Length did: kept, and resumed by the caller. */
+function checkComplete(job: Job, answer: Answer, confirmed: number): void {
+  const { range, announced, start } = answer;
+  if (range?.end !== undefined && confirmed < (range.total ?? range.end + 1)) {
     // The slice ended before the file did: keep the valid prefix and ask for the rest.
     const error = new CondaError(
-      `The server sent bytes ${range.start}-${range.end} of ${range.total ?? '*'} and stopped (${writer.confirmed} bytes in hand) for ${job.safeUrl.toString()}.`,
+      `The server sent bytes ${range.start}-${range.end} of ${range.total ?? '*'} and stopped (${confirmed} bytes in hand) for ${job.safeUrl.toString()}.`,
       { code: 'CG_CONTENT_LENGTH_MISMATCH', url: job.safeUrl, attempts: job.attempts });
     throw Object.assign(error, { retryableShortBody: true });
   }
-  const received = writer.confirmed - start;
-  const announced = res.status === 206 ? undefined : contentLength;
+  const received = confirmed - start;
   if (announced !== undefined && received !== announced) {
     const error = new CondaError(
       'Downloaded bytes did not match Content-Length\n' +
@@ -110,7 +159,6 @@ export async function fetchInto(job: Job, handle: LockedFile['handle'], offset: 
     if (received < announced) Object.assign(error, { retryableShortBody: true });
     throw error;
   }
-  return { hashes, total: total ?? writer.confirmed, offset: start, restartedAt0 };
 }
 
 function parseLength(value: string | null): number | undefined {

@@ -8,16 +8,15 @@ import { lstat, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { defaultSettings } from '../config/load-settings.js';
 import {
-  BasicClobberError, ChecksumMismatchError, CondaError, NotWritableError, UnsupportedSchemeError,
+  BasicClobberError, ChecksumMismatchError, CondaError, IncompleteBodyError, NotWritableError, UnsupportedSchemeError,
 } from '../errors/classes.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { SafeUrl, maskUrl } from '../redact/safe-url.js';
 import { supportedSchemes } from '../adapters/registry.js';
 import { createSession, parseRequestUrl } from '../session/create-session.js';
 import { toGatewayError } from '../session/map-error.js';
-import { delayFor } from '../session/retry/backoff.js';
+import { RetryBudget } from '../core/retry.js';
 import { isRetryableError } from '../session/retry/classify.js';
-import { sleep as defaultSleep } from '../util/sleep.js';
 import { Hashes, hashPrefix, normalizeExpected, type Expected } from './checksums.js';
 import { fetchInto } from './fetch-into.js';
 import { emitProgress, hasChecksum, RestartFromZero, type Job } from './job.js';
@@ -138,14 +137,17 @@ function matches(expected: Expected, digest: { sha256: string; md5?: string }, s
 interface Attempts {
   resumable: boolean;
   restartedFromZero: boolean;
-  transportRetries: number;
+  /** Transport retries (resuming the kept prefix). */
+  retries: RetryBudget;
   /** Bytes kept from an earlier run (reported as resumedFrom). */
   resumedFrom: number;
 }
 
 async function downloadLocked(job: Job, lock: LockedFile): Promise<DownloadResult> {
   const handle = lock.handle;
-  const state: Attempts = { resumable: hasChecksum(job.expected), restartedFromZero: false, transportRetries: 0, resumedFrom: 0 };
+  const state: Attempts = { resumable: hasChecksum(job.expected), restartedFromZero: false, resumedFrom: 0,
+    retries: new RetryBudget(job.settings, { log: job.opts.log, onRetry: job.opts.onRetry, sleep: job.opts.sleep, signal: job.opts.signal }),
+  };
   // A prefix is only worth keeping when a checksum will prove the result.
   if (!state.resumable && (await handle.stat()).size > 0) await handle.truncate(0);
   for (;;) {
@@ -220,18 +222,11 @@ async function recoverOrThrow(job: Job, handle: LockedFile['handle'], err: unkno
     await handle.truncate(0); // conda deletes the .partial on these
     throw err;
   }
-  const shortBody = (err as { retryableShortBody?: boolean }).retryableShortBody === true;
-  const retryable = (shortBody || (!(err instanceof GatewayError) && isRetryableError(err))) && !job.opts.signal?.aborted;
-  if (retryable && state.transportRetries < job.settings.remoteMaxRetries) {
-    state.transportRetries++;
-    const delayMs = delayFor({
-      retry: state.transportRetries, backoffFactor: job.settings.remoteBackoffFactor,
-      retryAfterMaxMs: job.settings.remoteRetryAfterMaxSecs * 1000,
-    });
+  const retryable = err instanceof IncompleteBodyError || (!(err instanceof GatewayError) && isRetryableError(err));
+  if (retryable && state.retries.canRetry) {
     const reason = (err as { code?: string }).code ?? 'body interrupted';
-    job.opts.log?.(`resuming ${job.safeUrl.toString()} after ${reason}`);
-    job.opts.onRetry?.({ url: job.safeUrl.toString(), attempt: job.attempts, delayMs, reason });
-    await (job.opts.sleep ?? defaultSleep)(delayMs, job.opts.signal);
+    const url = job.safeUrl.toString();
+    await state.retries.spend({ url, reason, attempt: job.attempts, message: () => `resuming ${url} after ${reason}` });
     return;
   }
   if (!state.resumable) await handle.truncate(0);

@@ -5,7 +5,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import type { Response } from 'undici';
-import { ChecksumMismatchError, CondaError } from '../errors/classes.js';
+import { ChecksumMismatchError, CondaError, IncompleteBodyError } from '../errors/classes.js';
 import { httpErrorFromResponse } from '../errors/http-error.js';
 import { getResponseInfo, nodeBodyOf } from '../core/response-info.js';
 import { Hashes } from './checksums.js';
@@ -144,20 +144,18 @@ function checkComplete(job: Job, answer: Answer, confirmed: number): void {
   const { range, announced, start } = answer;
   if (range?.end !== undefined && confirmed < (range.total ?? range.end + 1)) {
     // The slice ended before the file did: keep the valid prefix and ask for the rest.
-    const error = new CondaError(
+    throw new IncompleteBodyError(
       `The server sent bytes ${range.start}-${range.end} of ${range.total ?? '*'} and stopped (${confirmed} bytes in hand) for ${job.safeUrl.toString()}.`,
-      { code: 'CG_CONTENT_LENGTH_MISMATCH', url: job.safeUrl, attempts: job.attempts });
-    throw Object.assign(error, { retryableShortBody: true });
+      { url: job.safeUrl, attempts: job.attempts });
   }
   const received = confirmed - start;
   if (announced !== undefined && received !== announced) {
-    const error = new CondaError(
-      'Downloaded bytes did not match Content-Length\n' +
-        `    url: ${job.safeUrl.toString()}\n    target_path: ${job.target}\n` +
-        `    Content-Length: ${announced}\n    downloaded bytes: ${received}\n`,
-      { code: 'CG_CONTENT_LENGTH_MISMATCH', url: job.safeUrl, attempts: job.attempts });
-    if (received < announced) Object.assign(error, { retryableShortBody: true });
-    throw error;
+    const message = 'Downloaded bytes did not match Content-Length\n' +
+      `    url: ${job.safeUrl.toString()}\n    target_path: ${job.target}\n` +
+      `    Content-Length: ${announced}\n    downloaded bytes: ${received}\n`;
+    // Fewer bytes: a prefix worth resuming. More: the server is wrong, and retrying will not help.
+    if (received < announced) throw new IncompleteBodyError(message, { url: job.safeUrl, attempts: job.attempts });
+    throw new CondaError(message, { code: 'CG_CONTENT_LENGTH_MISMATCH', url: job.safeUrl, attempts: job.attempts });
   }
 }
 

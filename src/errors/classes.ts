@@ -14,6 +14,21 @@ export class CondaError extends GatewayError {
   }
 }
 
+/**
+ * A body that ended before its Content-Length or Content-Range said it would: the bytes in hand
+ * are a valid prefix, so download() resumes it (within remote_max_retries). The class is the
+ * retry signal; it shows as conda's CondaError.
+ */
+export class IncompleteBodyError extends CondaError {
+  constructor(message: string, options: Omit<GatewayErrorOptions, 'code'>) {
+    super(message, { ...options, code: 'CG_CONTENT_LENGTH_MISMATCH' });
+  }
+
+  override get name(): string {
+    return 'CondaError';
+  }
+}
+
 export class ConfigError extends GatewayError {
   constructor(message: string, options: Opts<'CG_CONFIG_INVALID' | 'CG_SPEC_INVALID' | 'CG_CREDENTIALS_INVALID'> = {}) {
     super(message, { ...options, code: options.code ?? 'CG_CONFIG_INVALID' });

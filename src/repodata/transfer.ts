@@ -18,9 +18,8 @@ import { maskUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';
 import { getResponseInfo, nodeBodyOf, wireBytesOf } from '../core/response-info.js';
 import { toGatewayError } from '../session/map-error.js';
-import { delayFor } from '../session/retry/backoff.js';
+import { RetryBudget } from '../core/retry.js';
 import type { RetryEvent } from '../core/types.js';
-import { sleep as defaultSleep } from '../util/sleep.js';
 import { setHasFormat, shouldCheckFormat, stateFromResponse, type RepodataState } from './cache-state.js';
 import { UnavailableInvalidChannel } from './errors.js';
 import { budgetError, RepodataBodyGuard } from './body-guard.js';
@@ -143,26 +142,25 @@ export async function transferRepodata(ctx: TransferContext, previous: RepodataS
  * else, and a cancelled transfer, is thrown as it is.
  */
 export class BodyRetries {
-  #used = 0;
+  readonly #budget: RetryBudget;
 
-  constructor(readonly ctx: Pick<TransferContext, 'settings' | 'signal' | 'log' | 'sleep' | 'onRetry'>) {}
+  constructor(readonly ctx: Pick<TransferContext, 'settings' | 'signal' | 'log' | 'sleep' | 'onRetry'>) {
+    this.#budget = new RetryBudget(ctx.settings, { log: ctx.log, onRetry: ctx.onRetry, sleep: ctx.sleep, signal: ctx.signal });
+  }
 
   /** Resolves (after the backoff) when `error` may be retried; otherwise throws it. */
   async again(error: GatewayError, url: string): Promise<void> {
-    const { settings, signal } = this.ctx;
     const interrupted = error.code === 'CG_CONNECTION' || error.code === 'CG_TIMEOUT';
-    if (!interrupted || signal?.aborted || this.#used >= settings.remoteMaxRetries) {
-      error.attempts = Math.max(error.attempts, this.#used + 1);
+    if (!interrupted || !this.#budget.canRetry) {
+      error.attempts = Math.max(error.attempts, this.#budget.used + 1);
       throw error;
     }
-    this.#used++;
-    const delayMs = delayFor({
-      retry: this.#used, backoffFactor: settings.remoteBackoffFactor, retryAfterMaxMs: settings.remoteRetryAfterMaxSecs * 1000,
-    });
     const reason = error.code === 'CG_TIMEOUT' ? 'body read timed out' : 'body interrupted';
-    this.ctx.log(`${maskUrl(url)}: ${reason}; downloading it again (retry ${this.#used} of ${settings.remoteMaxRetries})`);
-    this.ctx.onRetry?.({ url: maskUrl(url), attempt: this.#used, delayMs, reason });
-    await (this.ctx.sleep ?? defaultSleep)(delayMs, signal);
+    const max = this.ctx.settings.remoteMaxRetries;
+    await this.#budget.spend({
+      url: maskUrl(url), reason,
+      message: (_delayMs, retry) => `${maskUrl(url)}: ${reason}; downloading it again (retry ${retry} of ${max})`,
+    });
   }
 }
 

@@ -34,6 +34,11 @@ export class AdapterSet {
     this.#loaders = { ...DEFAULT_ADAPTERS, ...extra };
   }
 
+  /** The schemes served, without the colon. */
+  get schemes(): string[] {
+    return supportedSchemes(this.#loaders);
+  }
+
   async get(url: URL): Promise<Adapter> {
     const loader = Object.hasOwn(this.#loaders, url.protocol) ? this.#loaders[url.protocol] : undefined;
     if (!loader) {

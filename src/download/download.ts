@@ -6,14 +6,13 @@
  */
 import { lstat, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { defaultSettings } from '../config/load-settings.js';
 import {
   BasicClobberError, ChecksumMismatchError, CondaError, IncompleteBodyError, NotWritableError, UnsupportedSchemeError,
 } from '../errors/classes.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { SafeUrl, maskUrl } from '../redact/safe-url.js';
-import { supportedSchemes } from '../adapters/registry.js';
-import { createSession, parseRequestUrl } from '../session/create-session.js';
+import { parseRequestUrl, type Session } from '../session/create-session.js';
+import { withSession } from '../session/with-session.js';
 import { toGatewayError } from '../session/map-error.js';
 import { RetryBudget } from '../core/retry.js';
 import { isRetryableError } from '../session/retry/classify.js';
@@ -31,23 +30,33 @@ export const PARTIAL_EXTENSION = '.partial';
 export async function download(url: string | URL, target: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
   const parsed = parseRequestUrl(url);
   const expected = normalizeExpected(opts);
-  if (!supportedSchemes().includes(parsed.protocol.replace(/:$/, ''))) {
-    throw new UnsupportedSchemeError(
-      `No adapter for '${parsed.protocol}' URLs (${maskUrl(parsed)}); supported schemes: ${supportedSchemes().join(', ')}.`,
-      { url: parsed });
-  }
-  if (expected.ignoredMd5 !== undefined) {
-    opts.log?.(`warning: ignoring the malformed md5 '${expected.ignoredMd5}' for ${maskUrl(parsed)}: the sha256 decides (as in conda)`);
-  }
-  const targetPath = resolve(target);
-  await assertRegularTarget(targetPath, target);
-  await assertWritableDir(dirname(targetPath));
-  const settings = opts.session?.settings ?? opts.settings ?? defaultSettings();
-  const session = opts.session ?? createSession({ settings, onRetry: opts.onRetry, log: opts.log, sleep: opts.sleep });
-  const job: Job = {
-    url: parsed, safeUrl: new SafeUrl(parsed), target: targetPath, partialPath: targetPath + PARTIAL_EXTENSION,
-    expected, settings, session, opts, started: performance.now(), attempts: 0, lastProgress: -1,
-  };
+  return withSession(opts, async (session, settings) => {
+    assertSchemeServed(session, parsed);
+    if (expected.ignoredMd5 !== undefined) {
+      opts.log?.(`warning: ignoring the malformed md5 '${expected.ignoredMd5}' for ${maskUrl(parsed)}: the sha256 decides (as in conda)`);
+    }
+    const targetPath = resolve(target);
+    await assertRegularTarget(targetPath, target);
+    await assertWritableDir(dirname(targetPath));
+    const job: Job = {
+      url: parsed, safeUrl: new SafeUrl(parsed), target: targetPath, partialPath: targetPath + PARTIAL_EXTENSION,
+      expected, settings, session, opts, started: performance.now(), attempts: 0, lastProgress: -1,
+    };
+    return downloadJob(job);
+  });
+}
+
+/** Refuse, before touching the disk, a URL the session has no adapter for. */
+function assertSchemeServed(session: Session, url: URL): void {
+  const scheme = url.protocol.replace(/:$/, '');
+  if (session.schemes.includes(scheme)) return;
+  throw new UnsupportedSchemeError(
+    `No adapter for '${url.protocol}' URLs (${maskUrl(url)}); supported schemes: ${session.schemes.join(', ')}.`,
+    { url });
+}
+
+async function downloadJob(job: Job): Promise<DownloadResult> {
+  const { settings, opts } = job;
   let lock: LockedFile | undefined;
   try {
     // A target already complete is used without creating a .partial (nothing to leave behind if
@@ -68,7 +77,6 @@ export async function download(url: string | URL, target: string, opts: Download
       await removeIfEmpty(lock);
       await lock.release();
     }
-    if (!opts.session) await session.close();
   }
 }
 

@@ -57,7 +57,7 @@ async function requestFrom(job: Job, offset: number): Promise<Response> {
     headers.range = `bytes=${offset}-`;
     if (job.validator) headers['if-range'] = job.validator;
   }
-  const res = await job.session.fetch(job.url, { headers, signal: job.opts.signal });
+  const res = await job.session.fetch(job.url, { headers, signal: job.opts.signal, onRetry: job.opts.onRetry });
   job.attempts += getResponseInfo(res)?.attempts ?? 1;
   return res;
 }

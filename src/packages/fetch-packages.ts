@@ -155,17 +155,11 @@ function emitPlan(run: Run, plan: Plan): void {
 
 /** Downloads under the scheduler; each verified tarball goes on to extraction without holding a download slot. */
 async function execute(run: Run, plan: Plan): Promise<void> {
-  const active = new Map<string, PackageSpec>();
-  const session = createSession({
-    // Mirrors are chosen here, per package (with failover on checksum mismatches too), not again by the session.
-    settings: Object.freeze({ ...run.settings, mirrors: {} }), log: run.opts.log, sleep: run.opts.sleep,
-    onRetry: (e) => {
-      const pkg = active.get(e.url);
-      run.emit({ type: 'retry', url: pkg ? maskUrl(pkg.url) : e.url, fileName: pkg?.fileName ?? '', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason });
-    },
-  });
+  // Mirrors are chosen here, per package (with failover on checksum mismatches too), not again by the session.
+  // Each download reports its own transport retries (download() passes its onRetry per request).
+  const session = createSession({ settings: Object.freeze({ ...run.settings, mirrors: {} }), log: run.opts.log, sleep: run.opts.sleep });
   const state: RunState = Object.assign(run, {
-    session, mirrors: new MirrorSelector(run.settings.mirrors), active,
+    session, mirrors: new MirrorSelector(run.settings.mirrors),
     extractor: {
       pkgsDir: run.pkgsDir, emit: run.emit, keepCredentials: run.keepCredentials, noLock: run.settings.noLock,
       signal: run.abort.signal, slot: createSlots(Math.max(1, run.opts.extractJobs ?? defaultExtractJobs())),

@@ -7,9 +7,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Settings } from '../core/settings.js';
-import { defaultSettings } from '../config/load-settings.js';
 import { SafeUrl } from '../redact/safe-url.js';
-import { createSession, type Session } from '../session/create-session.js';
+import type { Session } from '../session/create-session.js';
+import { withSession } from '../session/with-session.js';
 import { toGatewayError } from '../session/map-error.js';
 import { cachePaths, credentialFreeUrl, defaultCacheDir, subdirUrl, type CachePaths } from './cache-key.js';
 import { RepodataCache } from './cache.js';
@@ -38,19 +38,15 @@ export function parseRepodata(bytes: Buffer | string, url: string): Repodata {
 }
 
 export async function fetchRepodata(channelUrl: string, subdir: string, opts: FetchRepodataOptions = {}): Promise<FetchRepodataResult> {
-  const settings = opts.session?.settings ?? opts.settings ?? defaultSettings();
-  const session = opts.session ?? createSession({ settings, log: opts.log, sleep: opts.sleep, onRetry: opts.onRetry });
-  try {
+  return withSession(opts, async (session, settings) => {
     if (opts.packages && opts.packages.length > 0 && settings.repodataUseShards) {
       const subdirs = subdir === 'noarch' ? ['noarch'] : [subdir, 'noarch'];
       const sharded = await fetchShardedSubset(channelUrl, subdirs, opts.packages, { ...opts, settings, session });
       const mine = sharded?.get(subdir);
       if (mine) return mine;
     }
-    return await fetchFull(channelUrl, subdir, { ...opts, settings, session });
-  } finally {
-    if (!opts.session) await session.close();
-  }
+    return fetchFull(channelUrl, subdir, { ...opts, settings, session });
+  });
 }
 
 type DataProbe = Awaited<ReturnType<RepodataCache['probe']>>;

@@ -112,7 +112,9 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
     }
     if (!networkAllowed) return null;
     if (!lockHeld) return undefined;
-    const ctx: TransferContext = { url, cleanUrl, channelUrl, subdir, session: opts.session, settings, signal: opts.signal, log, limits };
+    const ctx: TransferContext = {
+      url, cleanUrl, channelUrl, subdir, session: opts.session, settings, signal: opts.signal, log, limits, onRetry: opts.onRetry,
+    };
     const res = await send(ctx, indexUrl, conditionalHeaders(state, data.trusted));
     if (res.ok) {
       let bytes: Uint8Array;
@@ -177,7 +179,7 @@ async function loadShard(url: string, hex: string, shardDir: string, opts: Shard
   for (;;) {
     let res;
     try {
-      res = await opts.session.fetch(url, { signal: opts.signal });
+      res = await opts.session.fetch(url, { signal: opts.signal, onRetry: opts.onRetry });
     } catch (err) {
       throw toGatewayError(err, { url, channelAlias: opts.settings.channelAlias });
     }

@@ -175,7 +175,7 @@ function errorContext(ctx: TransferContext, url: string, path?: string) {
 
 export async function send(ctx: TransferContext, url: string, headers: Record<string, string>): Promise<Response> {
   try {
-    return await ctx.session.fetch(url, { headers, signal: ctx.signal });
+    return await ctx.session.fetch(url, { headers, signal: ctx.signal, onRetry: ctx.onRetry });
   } catch (err) {
     throw toGatewayError(err, errorContext(ctx, url));
   }

@@ -1,10 +1,11 @@
 /** downloadText(): a small text resource (conda's download_text); no partial file, no checksum. */
+import type { Response } from 'undici';
 import type { Settings } from '../core/settings.js';
 import { CondaError } from '../errors/classes.js';
 import { httpErrorFromResponse } from '../errors/http-error.js';
 import type { Session } from '../session/create-session.js';
 import { withSession } from '../session/with-session.js';
-import { getResponseInfo } from '../core/response-info.js';
+import { getResponseInfo, discardBody } from '../core/response-info.js';
 import { toGatewayError } from '../session/map-error.js';
 import type { DebugLog, RetryEvent } from '../core/types.js';
 
@@ -51,7 +52,7 @@ async function readCapped(res: Response, limit: number, url: string): Promise<st
     `The body of ${url} is larger than the limit of ${limit} bytes (${seen}); refusing to read it into memory.`,
     { code: 'CG_BAD_RESPONSE', url, details: { limit }, hint: 'Raise the limit (maxBytes, or --max-spec-bytes for fetch) if this file is really that large.' });
   if (!encoded && Number.isFinite(declared) && declared > limit) {
-    await res.body?.cancel().catch(() => undefined);
+    await discardBody(res);
     throw tooLarge(`Content-Length ${declared}`);
   }
   if (!res.body) return '';

@@ -19,7 +19,7 @@ import { isRetryableError } from '../session/retry/classify.js';
 import { Hashes, hashPrefix, normalizeExpected, type Expected } from './checksums.js';
 import { fetchInto } from './fetch-into.js';
 import { emitProgress, hasChecksum, RestartFromZero, type Job } from './job.js';
-import { lockFile, type LockedFile } from '../core/file-lock.js';
+import { checkLockCheck, lockFile, type LockedFile } from '../core/file-lock.js';
 import { assertRegularTarget } from './target-check.js';
 import type { DownloadOptions, DownloadResult } from './types.js';
 
@@ -57,26 +57,24 @@ function assertSchemeServed(session: Session, url: URL): void {
 
 async function downloadJob(job: Job): Promise<DownloadResult> {
   const { settings, opts } = job;
-  let lock: LockedFile | undefined;
   try {
     // A target already complete is used without creating a .partial (nothing to leave behind if
     // we are killed); under the lock it is checked again, as another writer may just have finished.
-    const ready = await verifiedTarget(job);
-    if (ready) return ready;
-    lock = await lockFile(job.partialPath, { noLock: settings.noLock, signal: opts.signal, timeoutMs: opts.lockTimeoutMs });
-    const reused = await reuseExistingTarget(job);
-    if (reused) return reused;
-    return await downloadLocked(job, lock);
+    return await checkLockCheck(
+      () => verifiedTarget(job),
+      () => lockFile(job.partialPath, { noLock: settings.noLock, signal: opts.signal, timeoutMs: opts.lockTimeoutMs }),
+      async (lock) => {
+        try {
+          return (await reuseExistingTarget(job)) ?? (await downloadLocked(job, lock));
+        } finally {
+          await removeIfEmpty(lock);
+        }
+      });
   } catch (err) {
     throw toGatewayError(err, {
       url: job.safeUrl, attempts: job.attempts || undefined, elapsedMs: performance.now() - job.started,
       channelAlias: settings.channelAlias, path: job.partialPath,
     });
-  } finally {
-    if (lock) {
-      await removeIfEmpty(lock);
-      await lock.release();
-    }
   }
 }
 

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import type { Response } from 'undici';
 import { ChecksumMismatchError, CondaError, IncompleteBodyError } from '../errors/classes.js';
 import { httpErrorFromResponse } from '../errors/http-error.js';
-import { getResponseInfo, nodeBodyOf } from '../core/response-info.js';
+import { getResponseInfo, nodeBodyOf, discardBody } from '../core/response-info.js';
 import { Hashes } from './checksums.js';
 import { parseContentRange, rangeValidator, type ContentRange } from './content-range.js';
 import { emitProgress, RestartFromZero, type Job } from './job.js';
@@ -70,7 +70,7 @@ async function requestFrom(job: Job, offset: number): Promise<Response> {
 async function readAnswer(job: Job, res: Response, handle: Handle, offset: number, hashes: Hashes): Promise<Answer | Fetched> {
   const contentLength = parseLength(res.headers.get('content-length'));
   if (res.status === 416 && offset > 0) {
-    await discard(res);
+    await discardBody(res);
     const range = parseContentRange(res.headers.get('content-range'));
     if (range?.total === offset) return { hashes, total: offset, offset, restartedAt0: false };
     throw new RestartFromZero('the server refused the resume range (416)');
@@ -86,7 +86,7 @@ async function readAnswer(job: Job, res: Response, handle: Handle, offset: numbe
     // A 206 is only a slice: it must start where we asked (byte 0 when we asked for no range).
     const range = parseContentRange(res.headers.get('content-range'));
     if (!range || range.start !== offset || range.end === undefined) {
-      await discard(res);
+      await discardBody(res);
       throw new RestartFromZero(`the server answered a different range (${res.headers.get('content-range') ?? 'none'})`);
     }
     answer.range = range;
@@ -103,7 +103,7 @@ async function readAnswer(job: Job, res: Response, handle: Handle, offset: numbe
     answer.announced = contentLength;
   }
   if (job.expected.size !== undefined && answer.total !== undefined && answer.total !== job.expected.size) {
-    await discard(res);
+    await discardBody(res);
     throw new ChecksumMismatchError({
       url: job.safeUrl.toString(), target: job.target, check: 'size', expected: job.expected.size,
       actual: answer.total, attempts: job.attempts,
@@ -165,6 +165,3 @@ function parseLength(value: string | null): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
-async function discard(res: Response): Promise<void> {
-  await res.body?.cancel().catch(() => undefined);
-}

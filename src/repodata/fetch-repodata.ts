@@ -109,19 +109,15 @@ class FullFetch {
 
   async run(): Promise<FetchRepodataResult> {
     await mkdir(this.cacheDir, { recursive: true });
-    const quickState = await this.cache.loadState(this.cleanUrl);
-    const quick = await this.fromCache(quickState, await this.cache.probe(quickState), false);
-    if (quick) return quick;
-    // Under the fetch lock, look again: another thread or process may just have refreshed it.
-    const fetchLock = await this.cache.fetchLock();
-    try {
-      await this.cache.removeStaleTemps();
+    const look = async (lockHeld: boolean) => {
       const state = await this.cache.loadState(this.cleanUrl);
       const probe = await this.cache.probe(state);
-      return (await this.fromCache(state, probe, true)) ?? (await this.refresh(state, probe));
-    } finally {
-      await fetchLock.release();
-    }
+      return { state, probe, found: await this.fromCache(state, probe, lockHeld) };
+    };
+    return this.cache.underFetchLock(async () => (await look(false)).found, async () => {
+      const { state, probe, found } = await look(true);
+      return found ?? (await this.refresh(state, probe));
+    });
   }
 
   /**

@@ -16,7 +16,7 @@ import { GatewayError } from '../errors/gateway-error.js';
 import { CondaHTTPError, httpErrorFromResponse } from '../errors/http-error.js';
 import { maskUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';
-import { getResponseInfo, nodeBodyOf, wireBytesOf } from '../core/response-info.js';
+import { getResponseInfo, nodeBodyOf, wireBytesOf, discardBody } from '../core/response-info.js';
 import { toGatewayError } from '../session/map-error.js';
 import { RetryBudget } from '../core/retry.js';
 import type { RetryEvent } from '../core/types.js';
@@ -96,7 +96,7 @@ export async function transferRepodata(ctx: TransferContext, previous: RepodataS
           ctx.log(`Could not decompress ${maskUrl(zstUrl)} as zstd. Fall back to .json. (${err.message})`);
         }
       } else if (res.status >= 400 && res.status < 500 && res.status !== 416) {
-        await discard(res);
+        await discardBody(res);
       } else {
         // conda's conda_http_errors(url, repodata_fn) names repodata.json even for the .zst request.
         throw await repodataHttpError(ctx, res, 'repodata.json');
@@ -110,7 +110,7 @@ export async function transferRepodata(ctx: TransferContext, previous: RepodataS
     const res = await send(ctx, jsonUrl, headers);
     if (res.status === 304) return notModified(res, state);
     if (res.status === 404) {
-      await discard(res);
+      await discardBody(res);
       const noarch = ctx.subdir === 'noarch' || ctx.url.endsWith('/noarch');
       if (noarch && !ctx.settings.allowNonChannelUrls) {
         throw new UnavailableInvalidChannel({
@@ -165,7 +165,7 @@ export class BodyRetries {
 }
 
 async function notModified(res: Response, state: RepodataState): Promise<TransferOutcome> {
-  await discard(res);
+  await discardBody(res);
   return { kind: 'not-modified', state };
 }
 
@@ -250,6 +250,3 @@ async function writeThrough(ctx: TransferContext, res: Response, url: string, bo
   return guard.summary!;
 }
 
-export async function discard(res: Response): Promise<void> {
-  await res.body?.cancel().catch(() => undefined);
-}

@@ -12,7 +12,7 @@ import { parseRetryAfter } from '../../core/backoff.js';
 import { RetryBudget } from '../../core/retry.js';
 import { isRetryableError, isRetryableStatus } from '../retry/classify.js';
 import { toGatewayError } from '../map-error.js';
-import { setResponseInfo } from '../../core/response-info.js';
+import { setResponseInfo, discardBody } from '../../core/response-info.js';
 import type { Middleware } from '../../core/types.js';
 
 export const retryMiddleware: Middleware = async (req, ctx, next) => {
@@ -37,7 +37,7 @@ export const retryMiddleware: Middleware = async (req, ctx, next) => {
       }
       reason = `HTTP ${res.status}`;
       retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
-      await res.body?.cancel().catch(() => undefined);
+      await discardBody(res);
     } else {
       const retryable = !isGatewayError(error) && isRetryableError(error);
       if (!budget.canRetry || !retryable) {

@@ -31,12 +31,12 @@ import { DecodedTooLargeError, decodeZstd, ZstdDecodeError } from './zst.js';
 
 export const SHARD_INDEX_FN = 'repodata_shards.msgpack.zst';
 
-interface ShardOptions extends FetchRepodataOptions {
+export interface ShardOptions extends FetchRepodataOptions {
   settings: Settings;
   session: Session;
 }
 
-interface LoadedIndex {
+export interface LoadedIndex {
   subdir: string;
   indexUrl: string;
   index: ShardIndex;

@@ -98,6 +98,12 @@ export function apiLeaks() {
   const anywhere = new Set(entries.flatMap((e) => exportsOf(e).map(real)));
   const hidden = (node) => (ts.isPropertyDeclaration(node) || ts.isMethodDeclaration(node) || ts.isGetAccessorDeclaration(node))
     && ((ts.getCombinedModifierFlags(node) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) || ts.isPrivateIdentifier(node.name));
+  /** `type Response = Undici.Response` (src/util/undici.ts): a local name for a dependency's type, importable from there. */
+  const renamesOutside = (symbol) => {
+    if (!(symbol.flags & ts.SymbolFlags.TypeAlias)) return false;
+    const target = checker.getDeclaredTypeOfSymbol(symbol).symbol?.declarations?.[0];
+    return target !== undefined && !target.getSourceFile().fileName.startsWith(SRC);
+  };
   const leaks = [];
   for (const entry of entries) {
     const exported = exportsOf(entry);
@@ -109,7 +115,8 @@ export function apiLeaks() {
         const named = checker.getSymbolAtLocation(ts.isTypeReferenceNode(node) ? node.typeName : node.expression);
         const symbol = named && real(named);
         const decl = symbol?.declarations?.[0];
-        if (decl && !(symbol.flags & ts.SymbolFlags.TypeParameter) && decl.getSourceFile().fileName.startsWith(SRC) && !known.has(symbol)) {
+        if (decl && !(symbol.flags & ts.SymbolFlags.TypeParameter) && decl.getSourceFile().fileName.startsWith(SRC) && !known.has(symbol)
+          && !renamesOutside(symbol)) {
           found.set(symbol.getName(), new Set([...(found.get(symbol.getName()) ?? []), owner]));
         }
       }

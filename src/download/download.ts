@@ -16,8 +16,9 @@ import { withSession } from '../session/with-session.js';
 import { toGatewayError } from '../session/map-error.js';
 import { RetryBudget } from '../core/retry.js';
 import { isRetryableError } from '../session/retry/classify.js';
-import { Hashes, hashPrefix, normalizeExpected, type Expected } from './checksums.js';
-import { fetchInto } from './fetch-into.js';
+import { hashPrefix, normalizeExpected, type Expected } from './checksums.js';
+import { fetchInto, type HashSlot } from './fetch-into.js';
+import { createHasher, transferStarted, type Digest } from './hasher.js';
 import { emitProgress, hasChecksum, RestartFromZero, type Job } from './job.js';
 import { checkLockCheck, lockFile, type LockedFile } from '../core/file-lock.js';
 import { assertRegularTarget } from './target-check.js';
@@ -65,7 +66,14 @@ async function downloadJob(job: Job): Promise<DownloadResult> {
       () => lockFile(job.partialPath, { noLock: settings.noLock, signal: opts.signal, timeoutMs: opts.lockTimeoutMs }),
       async (lock) => {
         try {
-          return (await reuseExistingTarget(job)) ?? (await downloadLocked(job, lock));
+          const reused = await reuseExistingTarget(job);
+          if (reused) return reused;
+          const ended = transferStarted();
+          try {
+            return await downloadLocked(job, lock);
+          } finally {
+            ended();
+          }
         } finally {
           await removeIfEmpty(lock);
         }
@@ -157,18 +165,22 @@ async function downloadLocked(job: Job, lock: LockedFile): Promise<DownloadResul
   // A prefix is only worth keeping when a checksum will prove the result.
   if (!state.resumable && (await handle.stat()).size > 0) await handle.truncate(0);
   for (;;) {
-    const { offset, hashes } = await keptPrefix(job, handle, state.resumable);
+    const offset = await keptPrefix(job, handle, state.resumable);
     if (offset > 0 && state.resumedFrom === 0) state.resumedFrom = offset;
+    // The hasher of this attempt: made for a kept prefix, else once the size is known.
+    const slot: HashSlot = { hasher: undefined };
     try {
-      return await fetchVerifyRename(job, handle, offset, hashes, state);
+      return await fetchVerifyRename(job, handle, offset, slot, state);
     } catch (err) {
       await recoverOrThrow(job, handle, err, state);
+    } finally {
+      await slot.hasher?.drop();
     }
   }
 }
 
-/** The bytes of the partial worth keeping (cut to 0 when they cannot be), hashed. */
-async function keptPrefix(job: Job, handle: LockedFile['handle'], resumable: boolean): Promise<{ offset: number; hashes: Hashes }> {
+/** How many bytes of the partial are worth keeping (it is cut to 0 when they cannot be). */
+async function keptPrefix(job: Job, handle: LockedFile['handle'], resumable: boolean): Promise<number> {
   let offset = (await handle.stat()).size;
   if (job.expected.size !== undefined && offset > job.expected.size) {
     await handle.truncate(0);
@@ -178,24 +190,34 @@ async function keptPrefix(job: Job, handle: LockedFile['handle'], resumable: boo
     await handle.truncate(0);
     offset = 0;
   }
-  const withMd5 = job.expected.md5 !== undefined;
-  return { offset, hashes: offset > 0 ? await hashPrefix(handle, offset, withMd5) : new Hashes(withMd5) };
+  return offset;
 }
 
-/** Fetch what is missing (nothing when the partial already has the expected size), verify, rename onto the target. */
-async function fetchVerifyRename(job: Job, handle: LockedFile['handle'], offset: number, hashes: Hashes,
+/**
+ * Hash the kept prefix, fetch what is missing (nothing when the partial already has the
+ * expected size), verify, rename onto the target.
+ */
+async function fetchVerifyRename(job: Job, handle: LockedFile['handle'], offset: number, slot: HashSlot,
   state: Attempts): Promise<DownloadResult> {
+  const withMd5 = job.expected.md5 !== undefined;
+  if (offset > 0) {
+    slot.hasher = createHasher(withMd5, job.expected.size ?? offset);
+    await slot.hasher.prefix(handle.fd, offset);
+  }
   let total: number | undefined = job.expected.size;
   if (!(job.expected.size !== undefined && offset === job.expected.size)) {
-    const fetched = await fetchInto(job, handle, offset, hashes);
-    hashes = fetched.hashes;
+    const fetched = await fetchInto(job, handle, offset, slot);
     total = fetched.total;
     if (fetched.restartedAt0 && state.resumedFrom > 0 && fetched.offset === 0) state.resumedFrom = 0;
   }
   const size = (await handle.stat()).size;
-  const digest = hashes.digest();
+  slot.hasher ??= createHasher(withMd5, size);
+  // The sync does not depend on the verdict: it runs while the last bytes are hashed.
+  const synced = handle.datasync();
+  synced.catch(() => undefined);
+  const digest = await slot.hasher.digest();
   verify(job, digest, size, state.resumedFrom > 0);
-  await handle.datasync();
+  await synced;
   await rename(job.partialPath, job.target);
   emitProgress(job, size, total ?? size);
   return {
@@ -244,7 +266,7 @@ function isClientError(err: unknown): boolean {
   return err instanceof GatewayError && err.code === 'CG_HTTP_STATUS' && typeof status === 'number' && status >= 400 && status < 500;
 }
 
-function verify(job: Job, digest: { sha256: string; md5?: string }, size: number, resumed: boolean): void {
+function verify(job: Job, digest: Digest, size: number, resumed: boolean): void {
   const { expected } = job;
   const mismatch = (check: 'size' | 'md5' | 'sha256', want: string | number, got: string | number): never => {
     const error = new ChecksumMismatchError({
@@ -256,6 +278,9 @@ function verify(job: Job, digest: { sha256: string; md5?: string }, size: number
     throw error;
   };
   if (expected.size !== undefined && size !== expected.size) mismatch('size', expected.size, size);
+  // The hash must cover exactly the file's bytes (a hashing step that missed or repeated a
+  // range would otherwise pass unnoticed when no checksum was given).
+  if (digest.bytes !== size) throw new RestartFromZero(`hashed ${digest.bytes} of ${size} bytes`);
   if (expected.sha256 !== undefined && digest.sha256 !== expected.sha256) mismatch('sha256', expected.sha256, digest.sha256);
   if (expected.md5 !== undefined && digest.md5 !== expected.md5) {
     if (!expected.md5Advisory) mismatch('md5', expected.md5, digest.md5 ?? '');

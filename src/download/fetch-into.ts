@@ -8,7 +8,7 @@ import type { Response } from 'undici';
 import { ChecksumMismatchError, CondaError, IncompleteBodyError } from '../errors/classes.js';
 import { httpErrorFromResponse } from '../errors/http-error.js';
 import { getResponseInfo, nodeBodyOf, discardBody } from '../core/response-info.js';
-import { Hashes } from './checksums.js';
+import { createHasher, type Hasher } from './hasher.js';
 import { parseContentRange, rangeValidator, type ContentRange } from './content-range.js';
 import { emitProgress, RestartFromZero, type Job } from './job.js';
 import type { LockedFile } from '../core/file-lock.js';
@@ -16,8 +16,12 @@ import { PartialWriter, TooLongError } from './partial-writer.js';
 
 type Handle = LockedFile['handle'];
 
+/** The hasher of the current attempt, owned by the caller (it drops it whatever happens). */
+export interface HashSlot {
+  hasher: Hasher | undefined;
+}
+
 export interface Fetched {
-  hashes: Hashes;
   total: number | undefined;
   offset: number;
   restartedAt0: boolean;
@@ -25,7 +29,6 @@ export interface Fetched {
 
 /** What the answer's status and headers promise: where its bytes start and how many there are. */
 interface Answer {
-  hashes: Hashes;
   /** Where the body's first byte goes in the partial. */
   start: number;
   /** Total file size when known (announced, else expected). */
@@ -37,14 +40,16 @@ interface Answer {
   announced: number | undefined;
 }
 
-export async function fetchInto(job: Job, handle: Handle, offset: number, hashes: Hashes): Promise<Fetched> {
+export async function fetchInto(job: Job, handle: Handle, offset: number, slot: HashSlot): Promise<Fetched> {
   const res = await requestFrom(job, offset);
-  const answer = await readAnswer(job, res, handle, offset, hashes);
+  const answer = await readAnswer(job, res, handle, offset, slot);
   if ('offset' in answer) return answer;
   const { start, total } = answer;
-  const confirmed = await streamBody(job, handle, await nodeBodyOf(res), start, total, answer.hashes);
+  // Where to hash is chosen from the size now known (resumed attempts bring their hasher).
+  const hasher = slot.hasher ??= createHasher(job.expected.md5 !== undefined, total);
+  const confirmed = await streamBody(job, handle, await nodeBodyOf(res), start, total, hasher);
   checkComplete(job, answer, confirmed);
-  return { hashes: answer.hashes, total: total ?? confirmed, offset: start, restartedAt0: answer.restartedAt0 };
+  return { total: total ?? confirmed, offset: start, restartedAt0: answer.restartedAt0 };
 }
 
 /** Ask for the file from `offset` (with If-Range when we hold a validator). */
@@ -67,12 +72,12 @@ async function requestFrom(job: Job, offset: number): Promise<Response> {
  * returned), a wrong slice or refused range restarts from zero, a 200 to a resume starts over
  * in place, a size other than the expected one fails before any byte is written.
  */
-async function readAnswer(job: Job, res: Response, handle: Handle, offset: number, hashes: Hashes): Promise<Answer | Fetched> {
+async function readAnswer(job: Job, res: Response, handle: Handle, offset: number, slot: HashSlot): Promise<Answer | Fetched> {
   const contentLength = parseLength(res.headers.get('content-length'));
   if (res.status === 416 && offset > 0) {
     await discardBody(res);
     const range = parseContentRange(res.headers.get('content-range'));
-    if (range?.total === offset) return { hashes, total: offset, offset, restartedAt0: false };
+    if (range?.total === offset) return { total: offset, offset, restartedAt0: false };
     throw new RestartFromZero('the server refused the resume range (416)');
   }
   if (!res.ok) {
@@ -81,7 +86,7 @@ async function readAnswer(job: Job, res: Response, handle: Handle, offset: numbe
       channelAlias: job.settings.channelAlias,
     });
   }
-  const answer: Answer = { hashes, start: offset, total: undefined, restartedAt0: false, range: undefined, announced: undefined };
+  const answer: Answer = { start: offset, total: undefined, restartedAt0: false, range: undefined, announced: undefined };
   if (res.status === 206) {
     // A 206 is only a slice: it must start where we asked (byte 0 when we asked for no range).
     const range = parseContentRange(res.headers.get('content-range'));
@@ -94,8 +99,9 @@ async function readAnswer(job: Job, res: Response, handle: Handle, offset: numbe
   } else {
     if (offset > 0) {
       // The server ignored Range (or If-Range found a changed file): start over cleanly.
+      await slot.hasher?.drop();
+      slot.hasher = undefined;
       await handle.truncate(0);
-      answer.hashes = new Hashes(job.expected.md5 !== undefined);
       answer.start = 0;
       answer.restartedAt0 = true;
     }
@@ -121,8 +127,10 @@ async function readAnswer(job: Job, res: Response, handle: Handle, offset: numbe
  * on failure the partial is cut back to what was written.
  */
 export async function streamBody(job: Job, handle: Handle, body: Readable | null, start: number, limit: number | undefined,
-  hashes: Hashes): Promise<number> {
-  const writer = new PartialWriter(handle, hashes, start, limit, (confirmed) => emitProgress(job, confirmed, limit));
+  hasher: Hasher): Promise<number> {
+  const writer = new PartialWriter(handle, hasher, {
+    start, limit, onChunk: job.opts.onChunk, onWritten: (confirmed) => emitProgress(job, confirmed, limit),
+  });
   try {
     if (body) await pipeline(body, writer, { signal: job.opts.signal });
     else writer.destroy();

@@ -135,6 +135,7 @@ export async function streamBody(job: Job, handle: Handle, body: Readable | null
     if (body) await pipeline(body, writer, { signal: job.opts.signal });
     else writer.destroy();
   } catch (err) {
+    await writer.settled();
     await handle.truncate(writer.confirmed).catch(() => undefined);
     if (err instanceof TooLongError) {
       throw new ChecksumMismatchError({

@@ -36,6 +36,7 @@ export class PartialWriter extends Writable {
   readonly #opts: PartialWriterOptions;
   #syncedUpTo: number;
   #writeback: Promise<void> = Promise.resolve();
+  #inFlight: Promise<void> = Promise.resolve();
   confirmed: number;
 
   constructor(handle: FileHandle, hasher: Hasher, opts: PartialWriterOptions) {
@@ -48,11 +49,25 @@ export class PartialWriter extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.#writeAll([chunk]).then(() => cb(), cb);
+    this.#track(this.#writeAll([chunk])).then(() => cb(), cb);
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
-    this.#writeAll(chunks.map((c) => c.chunk)).then(() => cb(), cb);
+    this.#track(this.#writeAll(chunks.map((c) => c.chunk))).then(() => cb(), cb);
+  }
+
+  /**
+   * Resolves once no write is in flight. A failed pipeline destroys the writer without waiting
+   * for its pending `writev`: await this before cutting the file back to `confirmed`, or the
+   * write could land after the cut.
+   */
+  settled(): Promise<void> {
+    return this.#inFlight.then(() => undefined, () => undefined);
+  }
+
+  #track(write: Promise<void>): Promise<void> {
+    this.#inFlight = write;
+    return write;
   }
 
   override _final(cb: (err?: Error | null) => void): void {

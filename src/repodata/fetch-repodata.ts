@@ -38,6 +38,7 @@ export function parseRepodata(bytes: Buffer | string, url: string): Repodata {
 }
 
 export async function fetchRepodata(channelUrl: string, subdir: string, opts: FetchRepodataOptions = {}): Promise<FetchRepodataResult> {
+  // withSession's own session is built on the first request only: a fresh cache needs none.
   return withSession(opts, async (session, settings) => {
     if (opts.packages && opts.packages.length > 0 && settings.repodataUseShards) {
       const subdirs = subdir === 'noarch' ? ['noarch'] : [subdir, 'noarch'];

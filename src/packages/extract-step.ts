@@ -62,19 +62,3 @@ export function extractStep(ctx: ExtractContext, pkg: PackageSpec, known?: { md5
     }
   });
 }
-
-/** At most `limit` calls of `slot(fn)` run at once; the rest wait in order. */
-export function createSlots(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
-}

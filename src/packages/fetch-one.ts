@@ -105,25 +105,22 @@ async function startStreamed(state: RunState, pkg: PackageSpec): Promise<Streame
 async function attempt(state: RunState, pkg: PackageSpec, candidate: Candidate, patient: boolean,
   streamed: StreamedExtraction | undefined): Promise<DownloadResult> {
   const masked = maskUrl(pkg.url);
-  const key = maskUrl(candidate.url);
-  state.active.set(key, pkg);
-  state.emit({ type: 'start', url: masked, fileName: pkg.fileName, ...(pkg.size !== undefined ? { size: pkg.size } : {}), ...(candidate.isOriginal ? {} : { mirror: key }) });
+  state.emit({
+    type: 'start', url: masked, fileName: pkg.fileName, ...(pkg.size !== undefined ? { size: pkg.size } : {}),
+    ...(candidate.isOriginal ? {} : { mirror: maskUrl(candidate.url) }),
+  });
   let last = 0;
-  try {
-    return await download(candidate.url, cachePath(state.pkgsDir, pkg.fileName), {
-      md5: pkg.md5, sha256: pkg.sha256, size: pkg.size, session: state.session, signal: state.abort.signal,
-      sleep: state.opts.sleep, log: state.opts.log, ...(patient ? {} : { lockTimeoutMs: 0 }),
-      ...(streamed ? { onChunk: streamed.onChunk } : {}),
-      onRetry: (e) => state.emit({ type: 'retry', url: masked, fileName: pkg.fileName, attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
-      onProgress: (p) => {
-        const now = performance.now();
-        if (now - last < PROGRESS_INTERVAL_MS && p.bytes !== p.total) return;
-        last = now;
-        state.emit({ type: 'progress', url: masked, fileName: pkg.fileName, bytes: p.bytes, ...(p.total !== undefined ? { total: p.total } : {}) });
-      },
-    });
-  } finally {
-    state.active.delete(key);
-  }
+  return download(candidate.url, cachePath(state.pkgsDir, pkg.fileName), {
+    md5: pkg.md5, sha256: pkg.sha256, size: pkg.size, session: state.session, signal: state.abort.signal,
+    sleep: state.opts.sleep, log: state.opts.log, ...(patient ? {} : { lockTimeoutMs: 0 }),
+    ...(streamed ? { onChunk: streamed.onChunk } : {}),
+    onRetry: (e) => state.emit({ type: 'retry', url: masked, fileName: pkg.fileName, attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
+    onProgress: (p) => {
+      const now = performance.now();
+      if (now - last < PROGRESS_INTERVAL_MS && p.bytes !== p.total) return;
+      last = now;
+      state.emit({ type: 'progress', url: masked, fileName: pkg.fileName, bytes: p.bytes, ...(p.total !== undefined ? { total: p.total } : {}) });
+    },
+  });
 }
 

@@ -39,8 +39,6 @@ export interface RunState extends Run {
   extractor: ExtractContext;
   /** Streamed extractions running (at most MAX_STREAMED). */
   streaming: number;
-  /** Masked candidate URL → the package it serves, to attribute session retries. */
-  active: Map<string, PackageSpec>;
 }
 
 

@@ -13,6 +13,7 @@ import { maskUrl } from '../../redact/safe-url.js';
 import type { DebugLog, GatewayRequest, HttpMethod, RequestContext } from '../../core/types.js';
 import { userAgent } from '../../version.js';
 import type { Adapter } from '../../core/adapter.js';
+import { discardBody } from '../../core/response-info.js';
 import { parseChallenge } from './challenge.js';
 import { DEFAULT_TOKEN_LIFETIME_SECS, TokenCache, expiryOf, type CachedToken } from './tokens.js';
 
@@ -50,10 +51,6 @@ class TokenRefused extends Error {
 
 function identity(credentials: string | undefined): string {
   return credentials ? createHash('sha256').update(credentials).digest('hex').slice(0, 16) : 'anonymous';
-}
-
-async function drain(res: Response): Promise<void> {
-  await res.body?.cancel().catch(() => undefined);
 }
 
 export class RegistryClient {
@@ -100,7 +97,7 @@ export class RegistryClient {
     if (challenge.scheme === 'basic') {
       this.#auth.set(origin, { mode: 'basic' });
       if (!r.credentials?.startsWith('Basic ') || sent === r.credentials) return res;
-      await drain(res);
+      await discardBody(res);
       return this.#send(url, r, r.credentials, ctx);
     }
     const realm = challenge.params.realm;
@@ -108,7 +105,7 @@ export class RegistryClient {
     this.#auth.set(origin, { mode: 'bearer', realm, service: challenge.params.service });
     // A token we sent was refused (expired, revoked): fetch a fresh one, once.
     if (sent?.startsWith('Bearer ')) this.tokens.invalidate(key, sent.slice('Bearer '.length));
-    await drain(res);
+    await discardBody(res);
     let token: string;
     try {
       token = await this.#token(origin, key, challenge.params.scope || r.scope, r, ctx);
@@ -156,7 +153,7 @@ export class RegistryClient {
     this.requests++;
     const res = await this.#http.send({ url: realm, method: 'GET', headers, signal: r.signal }, ctx);
     if (res.status !== 200) {
-      await drain(res);
+      await discardBody(res);
       this.#log(`oci: token service ${maskUrl(realm.origin + realm.pathname)} answered ${res.status} for ${scope}`);
       throw new TokenRefused(res.status, res.statusText);
     }
@@ -188,7 +185,7 @@ export class RegistryClient {
       const res = await this.#http.send(req, ctx);
       const location = res.headers.get('location');
       if (!REDIRECTS.has(res.status) || !location) return res;
-      await drain(res);
+      await discardBody(res);
       if (hops >= MAX_REDIRECTS) throw new RedirectError(`Exceeded ${MAX_REDIRECTS} redirects.`, { url: current });
       let target: URL;
       try {

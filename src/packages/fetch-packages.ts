@@ -19,7 +19,7 @@ import { checkCached, defaultPkgsDir, listPkgsDir, preparePkgsDir, UrlsTxt } fro
 import { checkExtracted } from './extract/cache-state.js';
 import { createSlots, defaultExtractJobs, extractStep } from './extract-step.js';
 import { mergeSpecs } from './read-specs.js';
-import { runScheduled } from './scheduler.js';
+import { largestFirst, runScheduled } from './scheduler.js';
 import type { FetchEvent, FetchSummaryJson, PackageResult, PackageSpec } from './types.js';
 
 /** Parallel downloads when neither `jobs` nor fetch_threads/default_threads is set (see bench/fetch.ts). */
@@ -156,16 +156,19 @@ function emitPlan(run: Run, plan: Plan): void {
 /** Downloads under the scheduler; each verified tarball goes on to extraction without holding a download slot. */
 async function execute(run: Run, plan: Plan): Promise<void> {
   const active = new Map<string, PackageSpec>();
+  const mirrors = new MirrorSelector(run.settings.mirrors);
   const session = createSession({
     // Mirrors are chosen here, per package (with failover on checksum mismatches too), not again by the session.
     settings: Object.freeze({ ...run.settings, mirrors: {} }), log: run.opts.log, sleep: run.opts.sleep,
+    // Every place each package may come from, in the order the downloads start (OCI registries batch their tokens).
+    expectedUrls: [...plan.toFetch].sort(largestFirst).flatMap((pkg) => mirrors.candidates(pkg.url).flatMap((c) => urlOrNone(c.url))),
     onRetry: (e) => {
       const pkg = active.get(e.url);
       run.emit({ type: 'retry', url: pkg ? maskUrl(pkg.url) : e.url, fileName: pkg?.fileName ?? '', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason });
     },
   });
   const state: RunState = Object.assign(run, {
-    session, mirrors: new MirrorSelector(run.settings.mirrors), active,
+    session, mirrors, active,
     extractor: {
       pkgsDir: run.pkgsDir, emit: run.emit, keepCredentials: run.keepCredentials, noLock: run.settings.noLock,
       signal: run.abort.signal, slot: createSlots(Math.max(1, run.opts.extractJobs ?? defaultExtractJobs())),
@@ -249,6 +252,14 @@ function finish(run: Run): FetchSummary {
   const { packages: _omit, ...json } = summary;
   run.emit({ type: 'summary', summary: json });
   return summary;
+}
+
+function urlOrNone(url: string): URL[] {
+  try {
+    return [new URL(url)];
+  } catch {
+    return [];
+  }
 }
 
 async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

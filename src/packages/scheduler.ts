@@ -19,9 +19,14 @@ export interface ScheduleOptions {
   signal?: AbortSignal;
 }
 
+/** The order tasks start in (unknown sizes last). */
+export function largestFirst(a: { readonly size?: number }, b: { readonly size?: number }): number {
+  return (b.size ?? -1) - (a.size ?? -1);
+}
+
 /** Resolves when every started task has settled; returns the tasks never started. */
 export function runScheduled<T extends ScheduledTask>(tasks: readonly T[], options: ScheduleOptions): Promise<T[]> {
-  const pending = [...tasks].sort((a, b) => (b.size ?? -1) - (a.size ?? -1));
+  const pending = [...tasks].sort(largestFirst);
   const perHost = new Map<string, number>();
   // Never more at once than the open-file limit can carry: past it, transfers would hold every descriptor and wait.
   const limit = transfersWithinFdLimit(Math.max(1, options.limit));

@@ -54,6 +54,8 @@ export interface SessionOptions {
    * @default {} (http, https, file, ftp, s3)
    */
   adapters?: Readonly<Record<string, AdapterLoader>>;
+  /** URLs about to be fetched through this session, a hint for adapters (see AdapterDeps.expectedUrls). */
+  expectedUrls?: readonly URL[];
   /** Plugins: their session/request headers are sent on http(s); getSession takes auth handlers from them. */
   plugins?: PluginRegistry;
 }
@@ -106,7 +108,7 @@ export function createSession(options: SessionOptions = {}): Session {
   const settings = options.settings ?? defaultSettings();
   const log: DebugLog = options.log ?? (() => undefined);
   const dispatchers = new DispatcherPool(settings, log);
-  const adapters = new AdapterSet({ settings, dispatchers, log }, options.adapters);
+  const adapters = new AdapterSet({ settings, dispatchers, log, ...(options.expectedUrls ? { expectedUrls: options.expectedUrls } : {}) }, options.adapters);
   const mirrorMiddleware = createMirrorMiddleware(settings.mirrors);
   const middlewares: Middleware[] = [
     offlineMiddleware,

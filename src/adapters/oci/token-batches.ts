@@ -58,17 +58,17 @@ export class TokenBatches {
     }
   }
 
-  /** The keys to fetch one token for, `key` first: its batch (without those asked for alone), or just `key`. */
+  /** The keys to fetch one token for: `key`'s batch in its order (without those asked for alone), or just `key`. */
   groupOf(origin: string, key: string): readonly string[] {
     const scope = this.#scopes.get(key);
     const parts = this.#keyParts.get(key);
     if (!scope || !parts || this.#alone.has(key) || this.#disabled.has(origin)) return [key];
     const batch = this.#batches.get(origin)?.get(scope);
     if (!batch || batch.length < 2) return [key];
-    const keys = [key];
+    const keys: string[] = [];
     for (const other of batch) {
       const k = this.keyOf(origin, other, parts.id);
-      if (k !== key && !this.#alone.has(k)) keys.push(k);
+      if (k === key || !this.#alone.has(k)) keys.push(k);
     }
     return keys;
   }

@@ -79,8 +79,8 @@ export class TokenCache {
   }
 
   /**
-   * The cached token for `key`, or one fetched by `fetch` for `group` (the keys of a batch,
-   * `key` among them; those already covered are left out). Every concurrent caller of a
+   * The cached token for `key`, or one fetched by `fetch` for `group` (the keys of a batch;
+   * those already covered are left out). Every concurrent caller of a
    * key being fetched shares that one fetch. `fetch` gets the keys it must cover.
    */
   async obtain(key: string, fetch: (keys: readonly string[]) => Promise<CachedToken>, group: readonly string[] = [key],
@@ -89,7 +89,8 @@ export class TokenCache {
     if (live) return live;
     const pending = this.#inflight.get(key);
     if (pending) return (await pending).token;
-    const keys = [key, ...group.filter((k) => k !== key && !this.covered(k))];
+    // In the group's order (the order the caller will want them), `key` among them.
+    const keys = group.includes(key) ? group.filter((k) => k === key || !this.covered(k)) : [key, ...group.filter((k) => !this.covered(k))];
     return (await this.#start(keys, fetch, refresh)).token;
   }
 

@@ -225,6 +225,8 @@ export interface OciTestRegistry {
   tokens: TokenServer;
   /** Requests seen by the relay: method and path. */
   readonly relayed: string[];
+  /** What the registry answered through the relay, in order: request line, status, whether it carried Authorization, the challenge's `error`. */
+  readonly answers: Array<{ request: string; status: number; authorized: boolean; error?: string }>;
   pushBlob(repository: string, data: Buffer): Promise<string>;
   pushManifest(repository: string, tag: string, layers: Array<{ mediaType: string; data: Buffer }>, annotations?: Record<string, string>): Promise<string[]>;
   /** A package in the v0 layout: `<channel>/<subdir>/<name>:<version>-<build>`. */
@@ -335,6 +337,9 @@ export async function startOciRegistry(opts: TokenServerOptions = {}): Promise<O
     get relayed() {
       return relay.seen;
     },
+    get answers() {
+      return relay.answers;
+    },
     pushBlob, pushManifest,
     async pushPackage(channel, subdir, fileName, data) {
       const ext = fileName.endsWith('.conda') ? '.conda' : '.tar.bz2';
@@ -379,11 +384,20 @@ export async function startOciRegistry(opts: TokenServerOptions = {}): Promise<O
 }
 
 /** An HTTP relay to the registry that can cut one blob response after some bytes. */
-function startRelay(port: number): { server: Server; seen: string[]; cutAfter: number | undefined } {
-  const state: { server: Server; seen: string[]; cutAfter: number | undefined } = { server: undefined as unknown as Server, seen: [], cutAfter: undefined };
+interface Relay {
+  server: Server;
+  seen: string[];
+  answers: OciTestRegistry['answers'];
+  cutAfter: number | undefined;
+}
+
+function startRelay(port: number): Relay {
+  const state: Relay = { server: undefined as unknown as Server, seen: [], answers: [], cutAfter: undefined };
   state.server = createServer((req: IncomingMessage, res: ServerResponse) => {
     state.seen.push(`${req.method} ${req.url}${req.headers.range ? ` ${req.headers.range}` : ''}`);
     const upstream = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      const error = /error="([^"]*)"/.exec(String(up.headers['www-authenticate'] ?? ''))?.[1];
+      state.answers.push({ request: `${req.method} ${req.url}`, status: up.statusCode ?? 502, authorized: Boolean(req.headers.authorization), ...(error ? { error } : {}) });
       res.writeHead(up.statusCode ?? 502, up.headers);
       const cut = /\/blobs\/sha256:/.test(req.url ?? '') && up.statusCode === 200 ? state.cutAfter : undefined;
       if (cut === undefined) {

@@ -1,21 +1,27 @@
 /**
  * One exchange with an OCI registry over the http adapter: the right Authorization for
  * the scope (cached bearer token, Basic for Basic-only registries, nothing at first
- * contact), the `WWW-Authenticate` challenge answered once (token fetched from the realm
- * with the user's credentials, or Basic), and blob redirects (CDNs) followed without
- * carrying Authorization to another origin.
+ * contact), the `WWW-Authenticate` challenge answered (token fetched from the realm with
+ * the user's credentials, or Basic; then replayed), and blob redirects (CDNs) followed
+ * without carrying Authorization to another origin. Round trips saved: concurrent first
+ * requests to a registry wait for the first one's challenge (one 401, not one each); once
+ * the realm is known, tokens are fetched before the request; and tokens for repositories
+ * the caller said it will pull are asked for several at a time (token-batches.ts).
  */
 import { createHash } from 'node:crypto';
-import { Headers, Response } from 'undici';
+import { Headers, type Response } from 'undici';
 import type { Settings } from '../../core/settings.js';
-import { CondaError, RedirectError } from '../../errors/classes.js';
+import { RedirectError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';
 import type { DebugLog, GatewayRequest, HttpMethod, RequestContext } from '../../core/types.js';
 import { userAgent } from '../../version.js';
 import type { Adapter } from '../../core/adapter.js';
 import { parseChallenge, type Challenge } from './challenge.js';
 import { TokenBatches } from './token-batches.js';
-import { DEFAULT_TOKEN_LIFETIME_SECS, TokenCache, expiryOf, type CachedToken } from './tokens.js';
+import { TokenCache, type CachedToken } from './tokens.js';
+import { TokenRefused, refusal, requestToken } from './token-service.js';
+
+export { realmMayHaveCredentials } from './token-service.js';
 
 export interface RegistryRequest {
   /** `host[:port]`. */
@@ -40,15 +46,7 @@ interface OriginAuth {
 }
 
 const MAX_REDIRECTS = 5;
-const MAX_TOKEN_BODY = 1024 * 1024;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
-
-/** Internal: the token service said no; the adapter answers with its status. */
-class TokenRefused extends Error {
-  constructor(readonly status: number, readonly statusText: string) {
-    super(`token service answered ${status}`);
-  }
-}
 
 /** A token wanted for one request: the cache key and the scope to ask for alone. */
 interface Want {
@@ -242,49 +240,9 @@ export class RegistryClient {
     }
   }
 
-  async #fetchToken(origin: string, scopes: readonly string[], r: RegistryRequest, ctx: RequestContext): Promise<CachedToken> {
-    const auth = this.#auth.get(origin);
-    let realm: URL;
-    try {
-      realm = new URL(auth?.realm ?? '');
-    } catch {
-      throw new CondaError(`The registry ${maskUrl(origin)} named an invalid token realm.`, { code: 'CG_BAD_RESPONSE', url: origin });
-    }
-    // Credentials go to the realm only over https, or over http when the registry itself was configured plain.
-    const allowed = realm.protocol === 'https:' || (realm.protocol === 'http:' && origin.startsWith('http:'));
-    if (!allowed) {
-      throw new CondaError(`Refused the token realm ${maskUrl(realm)} of ${maskUrl(origin)}: it is not https.`, { code: 'CG_BAD_RESPONSE', url: origin });
-    }
-    if (auth?.service) realm.searchParams.set('service', auth.service);
-    // The token spec allows several scope parameters; a token then covers all the repositories granted.
-    for (const scope of scopes) realm.searchParams.append('scope', scope);
-    const scope = scopes.length > 1 ? `${scopes[0]} and ${scopes.length - 1} more repositories` : scopes[0];
-    const headers = new Headers({ accept: 'application/json', 'user-agent': userAgent() });
-    if (r.credentials?.startsWith('Basic ')) {
-      if (realmMayHaveCredentials(realm.hostname, new URL(origin).hostname)) headers.set('authorization', r.credentials);
-      else this.#log(`oci: not sending credentials for ${new URL(origin).host} to the token realm on ${realm.host} (another site)`);
-    }
-    const started = Date.now();
+  #fetchToken(origin: string, scopes: readonly string[], r: RegistryRequest, ctx: RequestContext): Promise<CachedToken> {
     this.requests++;
-    const res = await this.#http.send({ url: realm, method: 'GET', headers, signal: r.signal }, ctx);
-    if (res.status !== 200) {
-      await drain(res);
-      this.#log(`oci: token service ${maskUrl(realm.origin + realm.pathname)} answered ${res.status} for ${scope}`);
-      throw new TokenRefused(res.status, res.statusText);
-    }
-    const text = await readLimited(res, MAX_TOKEN_BODY);
-    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
-    try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      throw new TokenRefused(502, 'Bad Gateway');
-    }
-    const token = typeof body.token === 'string' && body.token ? body.token
-      : typeof body.access_token === 'string' ? body.access_token : '';
-    if (!token) throw new TokenRefused(502, 'Bad Gateway');
-    const lifetime = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_LIFETIME_SECS;
-    this.#log(`oci: token for ${scope} on ${origin} (${r.credentials ? 'with credentials' : 'anonymous'}), valid ${lifetime} s`);
-    return { token, expiresAt: expiryOf(started, lifetime) };
+    return requestToken({ http: this.#http, log: this.#log }, { origin, ...this.#auth.get(origin) }, scopes, r, ctx);
   }
 
   /** Send, following redirects (blob stores on CDNs); Authorization never leaves the registry's origin. */
@@ -317,22 +275,6 @@ export class RegistryClient {
   }
 }
 
-/**
- * Whether the registry's credentials may go to its token realm: the same host, or a host
- * of the same site (registry-1.docker.io → auth.docker.io, registry.gitlab.com →
- * gitlab.com). A registry cannot send the user's password to an unrelated host.
- */
-export function realmMayHaveCredentials(realmHost: string, registryHost: string): boolean {
-  const realm = realmHost.toLowerCase();
-  const registry = registryHost.toLowerCase();
-  if (realm === registry) return true;
-  if (/^[\d.]+$|:/.test(registry)) return false;
-  const labels = registry.split('.');
-  const site = labels.length > 2 ? labels.slice(1).join('.') : registry;
-  if (site.split('.').length < 2) return false;
-  return realm === site || realm.endsWith(`.${site}`);
-}
-
 /** Wait for `promise`, or reject when `signal` aborts. */
 async function untilSettled(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
   if (!signal) return promise;
@@ -347,27 +289,4 @@ async function untilSettled(promise: Promise<void>, signal: AbortSignal | undefi
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
-}
-
-function refusal(err: TokenRefused): Response {
-  const body = JSON.stringify({ error: 'the registry token service refused the request', status: err.status });
-  return new Response(body, { status: err.status, statusText: err.statusText, headers: { 'content-type': 'application/json' } });
-}
-
-async function readLimited(res: Response, limit: number): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new TokenRefused(502, 'Bad Gateway');
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -35,6 +35,11 @@ async function child(): Promise<void> {
     const t = traced.get((m as { request: object }).request);
     if (t) t.end = performance.now() - t0;
   });
+  const connects = new Map<string, number>();
+  subscribe('undici:client:connected', (m) => {
+    const { connectParams } = m as { connectParams: { host: string } };
+    connects.set(connectParams.host, (connects.get(connectParams.host) ?? 0) + 1);
+  });
   const { fetchPackages, loadSettings } = await import('../src/index.js');
   const { readSpecs, mergeSpecs } = await import('../src/packages/index.js');
   const settings = loadSettings({ env: { HOME: tmpdir() }, overrides: JSON.parse(settingsJson!) as Record<string, unknown> });
@@ -60,6 +65,7 @@ async function child(): Promise<void> {
     console.log(`| ${k} | ${e.n} | ${JSON.stringify(e.statuses)} | ${e.ttfb.toFixed(0)} | ${e.total.toFixed(0)} | ${(e.total / e.n).toFixed(1)} |`);
   }
   const sorted = [...traced.values()].sort((a, b) => a.start - b.start);
+  console.log(`connections opened: ${JSON.stringify(Object.fromEntries(connects))}`);
   console.log(`first request at ${sorted[0]?.start.toFixed(0)} ms, last end at ${Math.max(...sorted.map((t) => t.end ?? 0)).toFixed(0)} ms`);
 }
 

@@ -9,14 +9,16 @@
  *
  * Modes: `plain` (http://, static server), `oci` (oci://, sha256 known → blob by digest),
  * `oci-manifest` (oci:// without sha256 → tag manifest, then blob). Native references:
- * curl on the static server, and curl on the registry's blob URLs with one pre-minted
- * token (curl's best case: no challenge, no token requests, no manifests). The registry
- * (Go, token-checked) serves slower than the static server, so the client's own OCI
- * overhead is (oci / curl-registry) ÷ (plain / curl-static).
+ * curl on the static server, and curl on the registry's blob URLs with a pre-minted
+ * token per repository (curl's best case: no challenge, no token requests, no manifests).
+ * The registry (Go, token-checked) serves slower than the static server, so the client's
+ * own OCI overhead is (oci / curl-registry) ÷ (plain / curl-static). The token server is
+ * the test helper's (Node, RS256 like Docker Hub's, keep-alive) in this process: it
+ * competes for the same cores, as the registry does.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,9 +126,9 @@ async function main(): Promise<void> {
     const curlRegistryCfg = join(work, 'curl-registry.cfg');
     const curlOut = join(work, 'curl-out');
     await writeFile(curlCfg, files.map((f) => `url = "http://127.0.0.1:${port}/${CHANNEL}/${SUBDIR}/${f.name}"\noutput = "${join(curlOut, f.name)}"`).join('\nnext\n'));
-    const token = reg.tokens.mint(files.map((f) => f.repository), ['pull']);
+    // One pre-minted token per repository: the smallest Authorization header the registry can be sent.
     await writeFile(curlRegistryCfg, files.map((f) => `url = "http://${reg.host}/v2/${f.repository}/blobs/sha256:${f.sha256}"\n` +
-      `header = "Authorization: Bearer ${token}"\noutput = "${join(curlOut, f.name)}"`).join('\nnext\n'));
+      `header = "Authorization: Bearer ${reg.tokens.mint(f.repository, ['pull'])}"\noutput = "${join(curlOut, f.name)}"`).join('\nnext\n'));
     console.log(`bench/oci: ${count} packages, ${(bytes / 1048576).toFixed(0)} MiB, jobs ${jobs}, median of ${rounds}; ` +
       `docker-registry ${reg.host} (token auth), static server :${port}`);
     const results = new Map<string, ChildResult[]>(modes.map((m) => [m.mode, []]));
@@ -134,6 +136,12 @@ async function main(): Promise<void> {
     const curlRegistry: number[] = [];
     const tokensBefore: number[] = [];
     const tokensPerRound: number[] = [];
+    const connsPerRound: number[] = [];
+    const registryCpu = new Map<string, number[]>();
+    const regCpu = async (): Promise<number> => {
+      const f = (await readFile(`/proc/${reg.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100;
+    };
     for (let r = 0; r < rounds; r++) {
       await rm(curlOut, { recursive: true, force: true });
       await mkdir(curlOut, { recursive: true });
@@ -149,9 +157,15 @@ async function main(): Promise<void> {
         const pkgs = join(work, `pkgs-${mode}`);
         await rm(pkgs, { recursive: true, force: true });
         if (mode === 'oci') tokensBefore.push(reg.tokens.requests.length);
+        const conns = reg.tokens.connections;
+        const cpu0 = await regCpu();
         const res = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'oci.ts'), '--child', spec, pkgs, settings, String(jobs),
         ]);
-        if (mode === 'oci') tokensPerRound.push(reg.tokens.requests.length - tokensBefore.at(-1)!);
+        registryCpu.set(mode, [...(registryCpu.get(mode) ?? []), (await regCpu()) - cpu0]);
+        if (mode === 'oci') {
+          tokensPerRound.push(reg.tokens.requests.length - tokensBefore.at(-1)!);
+          connsPerRound.push(reg.tokens.connections - conns);
+        }
         if (res.code !== 0) throw new Error(`${mode} failed: ${res.stderr}`);
         const out = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as ChildResult;
         if (out.fetched !== count || out.failed) throw new Error(`${mode}: fetched ${out.fetched}, failed ${out.failed}`);
@@ -173,7 +187,8 @@ async function main(): Promise<void> {
     const oci = median(results.get('oci')!.map((r) => r.elapsedMs)) / 1000;
     console.log(`client overhead of the OCI path: (oci / curl-registry) ÷ (plain / curl-static) = ` +
       `${((oci / median(curlRegistry)) / (plain / median(curl))).toFixed(2)}×`);
-    console.log(`token requests per oci run: ${tokensPerRound.join('/')} (one per repository = package name); ` +
+    console.log(`registry CPU s per run (median): ${modes.filter((m) => m.mode !== 'plain').map((m) => `${m.mode} ${median(registryCpu.get(m.mode)!).toFixed(2)}`).join(', ')}`);
+    console.log(`token requests per oci run: ${tokensPerRound.join('/')} on ${connsPerRound.join('/')} connection(s) (${count} repositories); ` +
       `all runs (s): ${modes.map((m) => `${m.mode} ${results.get(m.mode)!.map((r) => (r.elapsedMs / 1000).toFixed(2)).join('/')}`).join('; ')}; curl ${curl.map((s) => s.toFixed(2)).join('/')}`);
   } finally {
     staticServer.kill();

@@ -100,6 +100,11 @@ async function main(): Promise<void> {
       const f = (await readFile(`/proc/${reg.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
       return (Number(f[11]) + Number(f[12])) / 100;
     };
+    const cpuOf = async (pid: number | undefined): Promise<number> => {
+      const f = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100;
+    };
+    const static0 = await cpuOf(staticServer.pid);
     const reg0 = await regCpu();
     const cpu0 = process.cpuUsage();
     const tokens0 = reg.tokens.requests.length;
@@ -110,7 +115,7 @@ async function main(): Promise<void> {
     await new Promise((resolve) => c.once('close', resolve));
     const cpu = process.cpuUsage(cpu0);
     console.log(`bench process (token server): CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s, token requests ${reg.tokens.requests.length - tokens0} on ${reg.tokens.connections - conns0} connections; ` +
-      `registry CPU ${((await regCpu()) - reg0).toFixed(2)} s`);
+      `registry CPU ${((await regCpu()) - reg0).toFixed(2)} s; static server CPU ${((await cpuOf(staticServer.pid)) - static0).toFixed(2)} s`);
   } finally {
     staticServer.kill();
     await reg.close();

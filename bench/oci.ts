@@ -5,7 +5,7 @@
  * native reference. Each run is its own process (CPU seconds and peak RSS are its own).
  * Prints medians and the OCI/plain ratio. Not part of `npm test`.
  *
- *   npx tsx bench/oci.ts [--files 200] [--total-mib 256] [--jobs 8] [--rounds 5]
+ *   npx tsx bench/oci.ts [--files 200] [--total-mib 256] [--jobs 8] [--rounds 5] [--baseline <checkout with node_modules>]
  *
  * Modes: `plain` (http://, static server), `oci` (oci://, sha256 known → blob by digest),
  * `oci-manifest` (oci:// without sha256 → tag manifest, then blob). Native references:
@@ -117,10 +117,14 @@ async function main(): Promise<void> {
       return path;
     };
     const settings = JSON.stringify({ ociPlainHttp: [reg.host] });
+    const baseline = arg('baseline', '');
+    const ociSpec = await specOf('oci', `oci://${reg.host}/${CHANNEL}/${SUBDIR}`, true);
     const modes = [
-      { mode: 'plain', spec: await specOf('plain', `http://127.0.0.1:${port}/${CHANNEL}/${SUBDIR}`, true) },
-      { mode: 'oci', spec: await specOf('oci', `oci://${reg.host}/${CHANNEL}/${SUBDIR}`, true) },
-      { mode: 'oci-manifest', spec: await specOf('oci-manifest', `oci://${reg.host}/${CHANNEL}/${SUBDIR}`, false) },
+      { mode: 'plain', spec: await specOf('plain', `http://127.0.0.1:${port}/${CHANNEL}/${SUBDIR}`, true), root: ROOT },
+      { mode: 'oci', spec: ociSpec, root: ROOT },
+      // The same oci run with another checkout's code (its bench/oci.ts --child, same arguments).
+      ...(baseline ? [{ mode: 'oci (baseline)', spec: ociSpec, root: baseline }] : []),
+      { mode: 'oci-manifest', spec: await specOf('oci-manifest', `oci://${reg.host}/${CHANNEL}/${SUBDIR}`, false), root: ROOT },
     ];
     const curlCfg = join(work, 'curl.cfg');
     const curlRegistryCfg = join(work, 'curl-registry.cfg');
@@ -134,9 +138,8 @@ async function main(): Promise<void> {
     const results = new Map<string, ChildResult[]>(modes.map((m) => [m.mode, []]));
     const curl: number[] = [];
     const curlRegistry: number[] = [];
-    const tokensBefore: number[] = [];
-    const tokensPerRound: number[] = [];
-    const connsPerRound: number[] = [];
+    const tokenRequests = new Map<string, number[]>();
+    const tokenConns = new Map<string, number[]>();
     const registryCpu = new Map<string, number[]>();
     const regCpu = async (): Promise<number> => {
       const f = (await readFile(`/proc/${reg.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
@@ -153,19 +156,16 @@ async function main(): Promise<void> {
         if (c.code !== 0) throw new Error(`curl failed: ${c.stderr.slice(-500)}`);
         list.push((performance.now() - t0) / 1000);
       }
-      for (const { mode, spec } of modes) {
-        const pkgs = join(work, `pkgs-${mode}`);
+      for (const { mode, spec, root } of modes) {
+        const pkgs = join(work, `pkgs-${mode.replace(/\W+/g, '-')}`);
         await rm(pkgs, { recursive: true, force: true });
-        if (mode === 'oci') tokensBefore.push(reg.tokens.requests.length);
+        const tokens = reg.tokens.requests.length;
         const conns = reg.tokens.connections;
         const cpu0 = await regCpu();
-        const res = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'oci.ts'), '--child', spec, pkgs, settings, String(jobs),
-        ]);
+        const res = await run(process.execPath, ['--import', 'tsx', join(root, 'bench', 'oci.ts'), '--child', spec, pkgs, settings, String(jobs)]);
         registryCpu.set(mode, [...(registryCpu.get(mode) ?? []), (await regCpu()) - cpu0]);
-        if (mode === 'oci') {
-          tokensPerRound.push(reg.tokens.requests.length - tokensBefore.at(-1)!);
-          connsPerRound.push(reg.tokens.connections - conns);
-        }
+        tokenRequests.set(mode, [...(tokenRequests.get(mode) ?? []), reg.tokens.requests.length - tokens]);
+        tokenConns.set(mode, [...(tokenConns.get(mode) ?? []), reg.tokens.connections - conns]);
         if (res.code !== 0) throw new Error(`${mode} failed: ${res.stderr}`);
         const out = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as ChildResult;
         if (out.fetched !== count || out.failed) throw new Error(`${mode}: fetched ${out.fetched}, failed ${out.failed}`);
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
     const plain = median(results.get('plain')!.map((r) => r.elapsedMs)) / 1000;
     console.log(`| path | median s | MiB/s | CPU s | peak RSS MiB | vs plain |`);
     console.log(`|---|---|---|---|---|---|`);
-    for (const [label, list] of [['curl, static server', curl], ['curl, registry blobs (pre-minted token)', curlRegistry]] as const) {
+    for (const [label, list] of [['curl, static server', curl], ['curl, registry blobs (a pre-minted token per repository)', curlRegistry]] as const) {
       console.log(`| ${label} | ${median(list).toFixed(2)} | ${(bytes / 1048576 / median(list)).toFixed(0)} | – | – | ${(median(list) / plain).toFixed(2)}× |`);
     }
     for (const { mode } of modes) {
@@ -188,8 +188,10 @@ async function main(): Promise<void> {
     console.log(`client overhead of the OCI path: (oci / curl-registry) ÷ (plain / curl-static) = ` +
       `${((oci / median(curlRegistry)) / (plain / median(curl))).toFixed(2)}×`);
     console.log(`registry CPU s per run (median): ${modes.filter((m) => m.mode !== 'plain').map((m) => `${m.mode} ${median(registryCpu.get(m.mode)!).toFixed(2)}`).join(', ')}`);
-    console.log(`token requests per oci run: ${tokensPerRound.join('/')} on ${connsPerRound.join('/')} connection(s) (${count} repositories); ` +
-      `all runs (s): ${modes.map((m) => `${m.mode} ${results.get(m.mode)!.map((r) => (r.elapsedMs / 1000).toFixed(2)).join('/')}`).join('; ')}; curl ${curl.map((s) => s.toFixed(2)).join('/')}`);
+    console.log(`token requests (connections) per run: ${modes.filter((m) => m.mode !== 'plain').map((m) => `${m.mode} ` +
+      `${median(tokenRequests.get(m.mode)!)} (${median(tokenConns.get(m.mode)!)})`).join(', ')}; ${count} repositories`);
+    console.log(`all runs (s): ${modes.map((m) => `${m.mode} ${results.get(m.mode)!.map((r) => (r.elapsedMs / 1000).toFixed(2)).join('/')}`).join('; ')}; ` +
+      `curl ${curl.map((s) => s.toFixed(2)).join('/')}; curl registry ${curlRegistry.map((s) => s.toFixed(2)).join('/')}`);
   } finally {
     staticServer.kill();
     await reg.close();

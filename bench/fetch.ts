@@ -8,6 +8,7 @@
  * ratios to curl, CPU seconds and peak RSS, medians of the runs. Not in npm test; builds dist/.
  *
  *   npx tsx bench/fetch.ts [--total-mib 1536] [--files 200] [--jobs 4,8,16] [--runs 5] [--node-server]
+ *                          [--baseline <other checkout>/bin/conda-gateway.js]
  *
  * Data is generated once under bench/.data (git-ignored).
  */
@@ -70,8 +71,9 @@ async function main(): Promise<void> {
   const curlCfg = join(DATA, 'curl.cfg');
   await writeFile(curlCfg, manifest.files.map((f) => `url = "${server.url}/${f.name}"\noutput = "${join(out, f.name)}"`).join('\n'));
   const files = manifest.files.map((f) => join(out, f.name));
-  const ours = (jobs: number, mode: 'json' | 'quiet' | 'bars'): string[] => {
-    const args = [CLI, 'fetch', spec, '--pkgs-dir', out, '--no-extract', '-j', String(jobs), ...(mode === 'json' ? ['--json'] : mode === 'quiet' ? ['-q'] : [])];
+  const baseline = arg('baseline', '');
+  const ours = (jobs: number, mode: 'json' | 'quiet' | 'bars', cli = CLI): string[] => {
+    const args = [cli, 'fetch', spec, '--pkgs-dir', out, '--no-extract', '-j', String(jobs), ...(mode === 'json' ? ['--json'] : mode === 'quiet' ? ['-q'] : [])];
     // Progress bars only render on a terminal: give the command one with script(1).
     const line = [process.execPath, ...args].map((a) => `'${a}'`).join(' ');
     return mode === 'bars' ? ['script', '-qefc', line, '/dev/null'] : [process.execPath, ...args];
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
     ...jobsList.map((j) => ({ name: `\`conda-gateway fetch -j ${j} --json\``, cmd: ours(j, 'json') })),
     { name: `\`conda-gateway fetch -j ${jobsList[0]} -q\``, cmd: ours(jobsList[0]!, 'quiet') },
     { name: `\`conda-gateway fetch -j ${jobsList[0]}\` with progress bars (pty)`, cmd: ours(jobsList[0]!, 'bars') },
+    ...(baseline ? [{ name: `\`conda-gateway fetch -j ${jobsList[0]} -q\` (baseline build)`, cmd: ours(jobsList[0]!, 'quiet', baseline) }] : []),
   ];
   const rows: Row[] = [
     { name: '`curl -Z --parallel-max 16` (unverified)', runs: [] },

@@ -32,6 +32,8 @@ export interface Measured {
 
 /** Run a command under GNU time: wall seconds, user+system CPU seconds, peak RSS. */
 export function measure(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Measured {
+  // Each command starts with no dirty pages of the previous one still being written back.
+  spawnSync('sync');
   const timeFile = join(DATA, `time-${process.pid}.txt`);
   const r = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%e %U %S %M', cmd, ...args], {
     encoding: 'utf8', env: opts.env ?? process.env, maxBuffer: 1 << 26,

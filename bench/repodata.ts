@@ -14,9 +14,10 @@
  *   npx tsx bench/repodata.ts [--records 260000] [--runs 3] [--small-records 1000] [--delay-ms 20]
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLI, measure, requireBuild, type Measured } from './lib.js';
 import { ensureIndex, ensureShardTree } from './repodata-data.js';
 
 const args = process.argv.slice(2);
@@ -28,6 +29,11 @@ const records = opt('records', 260_000);
 const smallRecords = opt('small-records', 1000);
 const runs = opt('runs', 3);
 const delayMs = opt('delay-ms', 20);
+/** --cold-only: just the cold fetch rows (for quick iterations). */
+const coldOnly = args.includes('--cold-only');
+/** --baseline <checkout>/bin/conda-gateway.js: the cold CLI row again with another build, in the same run. */
+const baselineAt = args.indexOf('--baseline');
+const baseline = baselineAt >= 0 ? args[baselineAt + 1] : undefined;
 const root = fileURLToPath(new URL('.', import.meta.url));
 const dataDir = join(root, '.data', 'repodata');
 const ensureData = (name: string, count: number) => ensureIndex(dataDir, name, count);
@@ -61,14 +67,15 @@ function curlPipeline(url: string, target: string): number {
 }
 
 interface ChildResult { seconds: number; maxRssKiB: number; [key: string]: unknown }
+/** One measurement in a fresh process over the built dist/ (plain node, no tsx). */
 function child(...childArgs: string[]): ChildResult {
-  const tsx = join(root, '..', 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const r = spawnSync(process.execPath, ['--max-old-space-size=8192', '--import', `file://${tsx}`, join(root, 'repodata-child.ts'), ...childArgs],
+  const r = spawnSync(process.execPath, ['--max-old-space-size=8192', join(root, 'repodata-child.mjs'), ...childArgs],
     { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as ChildResult;
 }
 
+requireBuild();
 const big = await ensureData('big', records);
 await ensureData('small', smallRecords);
 const jsonMB = statSync(big.json).size / 1e6;
@@ -81,17 +88,44 @@ const put = (key: string, v: number): void => {
   (m[key] ??= []).push(v);
 };
 const { zstdBackend } = await import('../src/repodata/index.js');
+const backend = await zstdBackend();
+const cpu: Record<string, number[]> = {};
+/** Whole processes under GNU time: wall, CPU (children included) and peak RSS. */
+const putMeasured = (key: string, r: Measured): void => {
+  put(key, r.seconds);
+  put(`${key}Rss`, r.maxRssMB);
+  (cpu[key] ??= []).push(r.cpuSeconds);
+};
 try {
   for (let i = 0; i < runs; i++) {
     const target = join(outDir, 'curl.json');
     rmSync(target, { force: true });
     put('curl', curlPipeline(`${channel}/big/repodata.json.zst`, target));
+    rmSync(target, { force: true });
+    putMeasured('curlTimed', measure('bash', ['-c', `set -o pipefail; curl -s -f '${channel}/big/repodata.json.zst' | zstd -d -q > '${target}'`]));
+    rmSync(target, { force: true });
+    const cliCache = join(outDir, `cli-cache-${i}`);
+    rmSync(cliCache, { recursive: true, force: true });
+    if (baseline) {
+      putMeasured('cliColdBase', measure(process.execPath, [baseline, '-q', 'repodata', channel, '--subdir', 'big', '--cache-dir', cliCache],
+        { env: { ...process.env, CONDA_GATEWAY_NO_PROGRESS: '1' } }));
+      rmSync(cliCache, { recursive: true, force: true });
+    }
+    putMeasured('cliCold', measure(process.execPath, [CLI, '-q', 'repodata', channel, '--subdir', 'big', '--cache-dir', cliCache],
+      { env: { ...process.env, CONDA_GATEWAY_NO_PROGRESS: '1' } }));
+    rmSync(cliCache, { recursive: true, force: true });
+    if (baseline) {
+      putMeasured('cliColdBase', measure(process.execPath, [baseline, '-q', 'repodata', channel, '--subdir', 'big', '--cache-dir', cliCache],
+        { env: { ...process.env, CONDA_GATEWAY_NO_PROGRESS: '1' } }));
+      rmSync(cliCache, { recursive: true, force: true });
+    }
     const cacheDir = join(outDir, `cache-${i}`);
     rmSync(cacheDir, { recursive: true, force: true });
     const cold = child('cold', channel, 'big', cacheDir);
     if (cold.cacheResult !== 'miss') throw new Error(`expected a miss, got ${String(cold.cacheResult)}`);
     put('cold', cold.seconds);
     put('coldRss', cold.maxRssKiB / 1024);
+    if (coldOnly) continue;
     const hit = child('hit', channel, 'big', cacheDir);
     put('hit', hit.seconds);
     const cacheFile = readdirSync(cacheDir).find((f) => /^[0-9a-f]{8}\.json$/.test(f))!;
@@ -107,6 +141,11 @@ try {
     put('parse', parse.seconds);
     put('parseRss', parse.maxRssKiB / 1024);
     rmSync(cacheDir, { recursive: true, force: true });
+  }
+  if (coldOnly) {
+    server.stop();
+    printCold();
+    process.exit(0);
   }
   const subdirs = Array.from({ length: 20 }, (_, i) => `small-${String(i).padStart(2, '0')}`);
   const cacheDir = join(outDir, 'cache-many');
@@ -145,17 +184,32 @@ for (const delay of [0, delayMs]) {
 }
 rmSync(outDir, { recursive: true, force: true });
 
-const md = (k: string): number => median(m[k]!);
-const row = (what: string, ours: number, ref: number, refName: string, extraText = ''): void => {
+function md(k: string): number {
+  return median(m[k]!);
+}
+function mcpu(k: string): number {
+  return median(cpu[k]!);
+}
+function row(what: string, ours: number, ref: number, refName: string, extraText = ''): void {
   console.log(`| ${what} | ${ours.toFixed(3)} s | ${refName} ${ref.toFixed(3)} s | ${(ours / ref).toFixed(2)} |${extraText}`);
-};
-const { loadavg } = await import('node:os');
-console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(' ')} (2 cores shared with other work)`);
-console.log(`index: ${records} records, ${jsonMB.toFixed(0)} MB JSON, ${zstMB.toFixed(1)} MB .zst; zstd backend: ${await zstdBackend()}; ` +
-  `median of ${runs} runs; Node ${process.versions.node}`);
-console.log('| measurement | ours | reference | ratio | notes');
-console.log('|---|---|---|---|---|');
-row('cold cache-only fetchRepodata', md('cold'), md('curl'), 'curl | zstd -d > file', ` peak RSS ${md('coldRss').toFixed(0)} MB |`);
+}
+/** The header and the two cold rows. */
+function printCold(): void {
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  console.log(`load average at the end: ${load} (2 cores shared with other work)`);
+  console.log(`index: ${records} records, ${jsonMB.toFixed(0)} MB JSON, ${zstMB.toFixed(1)} MB .zst; zstd backend: ${backend}; ` +
+    `median of ${runs} runs; Node ${process.versions.node}`);
+  console.log('| measurement | ours | reference | ratio | notes');
+  console.log('|---|---|---|---|---|');
+  row('cold cache-only fetchRepodata (in-process, from the call)', md('cold'), md('curl'), 'curl | zstd -d > file', ` peak RSS ${md('coldRss').toFixed(0)} MB |`);
+  row('cold `conda-gateway repodata` (whole process)', md('cliCold'), md('curlTimed'), 'curl | zstd -d > file',
+    ` CPU ${mcpu('cliCold').toFixed(2)} s vs ${mcpu('curlTimed').toFixed(2)} s; peak RSS ${md('cliColdRss').toFixed(0)} MB vs ${md('curlTimedRss').toFixed(0)} MB |`);
+  if (baseline) {
+    row('cold `conda-gateway repodata`, baseline build', md('cliColdBase'), md('curlTimed'), 'curl | zstd -d > file',
+      ` CPU ${mcpu('cliColdBase').toFixed(2)} s; peak RSS ${md('cliColdBaseRss').toFixed(0)} MB; ${baseline} |`);
+  }
+}
+printCold();
 row(`recordsFor(${NAMES.length} names) on a hit`, md('some'), md('full'), 'records() full parse',
   ` ${md('someRecords')} records; peak RSS ${md('someRss').toFixed(0)} MB vs ${md('fullRss').toFixed(0)} MB (${(md('someRss') / md('fullRss')).toFixed(2)}) |`);
 row('records() on a hit (full parse)', md('full'), md('parse'), 'read + JSON.parse', ` peak RSS ${md('fullRss').toFixed(0)} MB vs ${md('parseRss').toFixed(0)} MB |`);

@@ -29,7 +29,8 @@ writeFileSync(join(dir, 'chan', 'linux-64', 'repodata.json'), repodata.replace('
 requireBuild();
 const server = await startFileServer(dir);
 const sha = createHash('sha256').update(small).digest('hex');
-const env = { ...process.env, CONDA_GATEWAY_NO_PROGRESS: '1' };
+// The file server sends no Cache-Control: a TTL of an hour keeps the http repodata cache fresh (a hit, no request).
+const env = { ...process.env, CONDA_GATEWAY_NO_PROGRESS: '1', CONDA_LOCAL_REPODATA_TTL: '3600' };
 const node = process.execPath;
 const baseline = arg('baseline', '');
 const clis: Array<[string, string]> = [['', CLI], ...(baseline ? [[' (baseline)', baseline] as [string, string]] : [])];

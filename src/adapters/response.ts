@@ -4,7 +4,7 @@
  * the Node stream directly.
  */
 import type { Readable } from 'node:stream';
-import { Headers, Response } from 'undici';
+import { Headers, Response } from '../util/undici.js';
 import { registerNodeBody } from '../core/response-info.js';
 
 /** A web ReadableStream that reads the Node stream lazily (highWaterMark 0: no pull before a read). */

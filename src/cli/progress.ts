@@ -87,19 +87,25 @@ function formatDuration(secs: number): string {
   return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
+const BAR_FORMAT = ' {label} |{bar}| {percentage}% {done}/{size} {extra}';
+
 /** cli-progress MultiBar: the first bar is the whole run (packages, bytes, throughput, ETA). */
 export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<MultiByteBar> {
   if (!progressEnabled(io, global)) return NOOP_MULTI;
-  const { MultiBar, Presets } = (await import('cli-progress')).default;
+  const { MultiBar, Presets, Format } = (await import('cli-progress')).default;
   const started = performance.now();
   const width = Math.max(30, Math.min(io.stderr.columns ?? 100, 140));
   const labelWidth = Math.max(16, Math.min(40, width - 62));
   const multi = new MultiBar({
     stream: (io.rawStderr ?? io.stderr) as NodeJS.WritableStream,
     hideCursor: true, barsize: 20, fps: 8, clearOnComplete: false, autopadding: true, forceRedraw: false,
-    format: ' {label} |{bar}| {percentage}% {done}/{size} {extra}',
+    // A bar waiting for its next package renders as an empty line.
+    format: (options, params, payload: { idle?: boolean }) =>
+      (payload.idle ? '' : Format.Formatter({ ...options, format: BAR_FORMAT }, params, payload)),
   }, Presets.shades_classic);
-  const items = new Map<string, { bar: ReturnType<typeof multi.create>; bytes: number; total: number; label: string }>();
+  type Bar = ReturnType<typeof multi.create>;
+  const items = new Map<string, { bar: Bar; bytes: number; total: number; label: string }>();
+  const idle: Bar[] = [];
   let packages = 0;
   let totalBytes = 0;
   let finished = 0;
@@ -139,7 +145,13 @@ export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<
     startItem(id, label, total) {
       if (items.has(id)) return;
       const t = total ?? 0;
-      const bar = multi.create(Math.max(t, 1), 0, { label: short(label), done: '0 B', size: t ? formatBytes(t) : '?', extra: '' });
+      const payload = { label: short(label), done: '0 B', size: t ? formatBytes(t) : '?', extra: '', idle: false };
+      const reused = idle.pop();
+      if (reused) {
+        reused.setTotal(Math.max(t, 1));
+        reused.update(0, payload);
+      }
+      const bar = reused ?? multi.create(Math.max(t, 1), 0, payload);
       items.set(id, { bar, bytes: 0, total: t, label });
     },
     updateItem(id, bytes, total) {
@@ -154,7 +166,10 @@ export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<
     endItem(id, fetchedBytes) {
       const item = items.get(id);
       if (!item) return;
-      multi.remove(item.bar);
+      // The bar waits for the next item: removing one redraws every bar at once (cli-progress),
+      // which cost ~4 % of a 200-package fetch's CPU.
+      item.bar.update(0, { idle: true });
+      idle.push(item.bar);
       items.delete(id);
       finished++;
       finishedBytes += fetchedBytes;
@@ -164,6 +179,7 @@ export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<
       multi.log(`${escapeControls(line)}\n`);
     },
     stop() {
+      for (const bar of idle.splice(0)) multi.remove(bar);
       redraw();
       multi.stop();
     },

@@ -18,8 +18,9 @@ import { toGatewayError } from '../session/map-error.js';
 import { delayFor } from '../session/retry/backoff.js';
 import { isRetryableError } from '../session/retry/classify.js';
 import { sleep as defaultSleep } from '../util/sleep.js';
-import { Hashes, hashPrefix, normalizeExpected, type Expected } from './checksums.js';
-import { fetchInto } from './fetch-into.js';
+import { hashPrefix, normalizeExpected, type Expected } from './checksums.js';
+import { fetchInto, type HashSlot } from './fetch-into.js';
+import { createHasher, transferStarted, type Digest } from './hasher.js';
 import { emitProgress, hasChecksum, RestartFromZero, type Job } from './job.js';
 import { lockFile, type LockedFile } from '../core/file-lock.js';
 import { assertRegularTarget } from './target-check.js';
@@ -58,7 +59,12 @@ export async function download(url: string | URL, target: string, opts: Download
     lock = await lockFile(job.partialPath, { noLock: settings.noLock, signal: opts.signal, timeoutMs: opts.lockTimeoutMs });
     const reused = await reuseExistingTarget(job);
     if (reused) return reused;
-    return await downloadLocked(job, lock);
+    const ended = transferStarted();
+    try {
+      return await downloadLocked(job, lock);
+    } finally {
+      ended();
+    }
   } catch (err) {
     throw toGatewayError(err, {
       url: job.safeUrl, attempts: job.attempts || undefined, elapsedMs: performance.now() - job.started,
@@ -155,21 +161,28 @@ async function downloadLocked(job: Job, lock: LockedFile): Promise<DownloadResul
       await handle.truncate(0);
       offset = 0;
     }
-    const withMd5 = job.expected.md5 !== undefined;
-    let hashes = offset > 0 ? await hashPrefix(handle, offset, withMd5) : new Hashes(withMd5);
     if (offset > 0 && resumedFrom === 0) resumedFrom = offset;
+    // The hasher of this attempt: made here for a kept prefix, else once the size is known.
+    const slot: HashSlot = { hasher: undefined };
     try {
+      if (offset > 0) {
+        slot.hasher = createHasher(job.expected.md5 !== undefined, job.expected.size ?? offset);
+        await slot.hasher.prefix(handle.fd, offset);
+      }
       let total: number | undefined = job.expected.size;
       if (!(job.expected.size !== undefined && offset === job.expected.size)) {
-        const fetched = await fetchInto(job, handle, offset, hashes);
-        hashes = fetched.hashes;
+        const fetched = await fetchInto(job, handle, offset, slot);
         total = fetched.total;
         if (fetched.restartedAt0 && resumedFrom > 0 && fetched.offset === 0) resumedFrom = 0;
       }
       const size = (await handle.stat()).size;
-      const digest = hashes.digest();
+      slot.hasher ??= createHasher(job.expected.md5 !== undefined, size);
+      // The sync does not depend on the verdict: it runs while the last bytes are hashed.
+      const synced = handle.datasync();
+      synced.catch(() => undefined);
+      const digest = await slot.hasher.digest();
       verify(job, digest, size, resumedFrom > 0);
-      await handle.datasync();
+      await synced;
       await rename(job.partialPath, job.target);
       emitProgress(job, size, total ?? size);
       return {
@@ -211,6 +224,8 @@ async function downloadLocked(job: Job, lock: LockedFile): Promise<DownloadResul
       }
       if (!resumable) await handle.truncate(0);
       throw err;
+    } finally {
+      await slot.hasher?.drop();
     }
   }
 }
@@ -220,7 +235,7 @@ function isClientError(err: unknown): boolean {
   return err instanceof GatewayError && err.code === 'CG_HTTP_STATUS' && typeof status === 'number' && status >= 400 && status < 500;
 }
 
-function verify(job: Job, digest: { sha256: string; md5?: string }, size: number, resumed: boolean): void {
+function verify(job: Job, digest: Digest, size: number, resumed: boolean): void {
   const { expected } = job;
   const mismatch = (check: 'size' | 'md5' | 'sha256', want: string | number, got: string | number): never => {
     const error = new ChecksumMismatchError({
@@ -232,6 +247,9 @@ function verify(job: Job, digest: { sha256: string; md5?: string }, size: number
     throw error;
   };
   if (expected.size !== undefined && size !== expected.size) mismatch('size', expected.size, size);
+  // The hash must cover exactly the file's bytes (a hashing step that missed or repeated a
+  // range would otherwise pass unnoticed when no checksum was given).
+  if (digest.bytes !== size) throw new RestartFromZero(`hashed ${digest.bytes} of ${size} bytes`);
   if (expected.sha256 !== undefined && digest.sha256 !== expected.sha256) mismatch('sha256', expected.sha256, digest.sha256);
   if (expected.md5 !== undefined && digest.md5 !== expected.md5) {
     if (!expected.md5Advisory) mismatch('md5', expected.md5, digest.md5 ?? '');

@@ -4,20 +4,24 @@ import type { Response } from 'undici';
 import { ChecksumMismatchError, CondaError } from '../errors/classes.js';
 import { httpErrorFromResponse } from '../errors/http-error.js';
 import { getResponseInfo, nodeBodyOf } from '../core/response-info.js';
-import { Hashes } from './checksums.js';
+import { createHasher, type Hasher } from './hasher.js';
 import { parseContentRange, rangeValidator } from './content-range.js';
 import { emitProgress, RestartFromZero, type Job } from './job.js';
 import type { LockedFile } from '../core/file-lock.js';
 import { PartialWriter, TooLongError } from './partial-writer.js';
 
+/** The hasher of the current attempt, owned by the caller (it drops it whatever happens). */
+export interface HashSlot {
+  hasher: Hasher | undefined;
+}
+
 export interface Fetched {
-  hashes: Hashes;
   total: number | undefined;
   offset: number;
   restartedAt0: boolean;
 }
 
-export async function fetchInto(job: Job, handle: LockedFile['handle'], offset: number, hashes: Hashes): Promise<Fetched> {
+export async function fetchInto(job: Job, handle: LockedFile['handle'], offset: number, slot: HashSlot): Promise<Fetched> {
   const headers: Record<string, string> = { 'accept-encoding': 'identity' };
   // rattler's hint: an oci:// package (or mirror) whose sha256 is known is a blob fetched by
   // digest, with no manifest; the headers middleware keeps it off http(s) requests.
@@ -37,7 +41,7 @@ export async function fetchInto(job: Job, handle: LockedFile['handle'], offset: 
   if (res.status === 416 && offset > 0) {
     await discard(res);
     const range = parseContentRange(res.headers.get('content-range'));
-    if (range?.total === offset) return { hashes, total: offset, offset, restartedAt0 };
+    if (range?.total === offset) return { total: offset, offset, restartedAt0 };
     throw new RestartFromZero('the server refused the resume range (416)');
   }
   if (!res.ok) {
@@ -58,8 +62,9 @@ export async function fetchInto(job: Job, handle: LockedFile['handle'], offset: 
   } else {
     if (offset > 0) {
       // The server ignored Range (or If-Range found a changed file): start over cleanly.
+      await slot.hasher?.drop();
+      slot.hasher = undefined;
       await handle.truncate(0);
-      hashes = new Hashes(job.expected.md5 !== undefined);
       start = 0;
       restartedAt0 = true;
     }
@@ -76,13 +81,18 @@ export async function fetchInto(job: Job, handle: LockedFile['handle'], offset: 
   job.validator = rangeValidator(res.headers) ?? job.validator;
   total ??= job.expected.size;
 
+  // Where to hash is chosen from the size now known (resumed attempts bring their hasher).
+  const hasher = slot.hasher ??= createHasher(job.expected.md5 !== undefined, total);
   const body = await nodeBodyOf(res);
-  const writer = new PartialWriter(handle, hashes, start, job.expected.size ?? total, (confirmed) =>
-    emitProgress(job, confirmed, total));
+  const writer = new PartialWriter(handle, hasher, {
+    start, limit: job.expected.size ?? total, onChunk: job.opts.onChunk,
+    onWritten: (confirmed) => emitProgress(job, confirmed, total),
+  });
   try {
     if (body) await pipeline(body, writer, { signal: job.opts.signal });
     else writer.destroy();
   } catch (err) {
+    await writer.settled();
     await handle.truncate(writer.confirmed).catch(() => undefined);
     if (err instanceof TooLongError) {
       throw new ChecksumMismatchError({
@@ -110,7 +120,7 @@ export async function fetchInto(job: Job, handle: LockedFile['handle'], offset: 
     if (received < announced) Object.assign(error, { retryableShortBody: true });
     throw error;
   }
-  return { hashes, total: total ?? writer.confirmed, offset: start, restartedAt0 };
+  return { total: total ?? writer.confirmed, offset: start, restartedAt0 };
 }
 
 function parseLength(value: string | null): number | undefined {

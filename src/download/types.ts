@@ -25,6 +25,12 @@ export interface DownloadOptions {
   log?: DebugLog;
   /** Injectable wait between retries (tests use 0). */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Sees every received chunk at its file position, in order, before it is written: bytes not
+   * yet verified (a restart shows position 0 again; a resume starts past the kept prefix).
+   * Called synchronously on the data path: copy the chunk to keep it, and don't block.
+   */
+  onChunk?: (chunk: Uint8Array, position: number) => void;
   /** How long to wait for another writer of the same target. @default 30 minutes */
   lockTimeoutMs?: number;
 }

@@ -171,6 +171,11 @@ export const ERROR_CODES = {
     hint: 'This is a bug in conda-gateway, not a network problem: please report it with the output of --verbose.',
     doc: 'An unexpected programming error (TypeError, RangeError …) escaped the request path.',
   },
+  CG_WORKER_FAILED: {
+    family: 'internal', exitCode: 70,
+    hint: 'The hashing thread stopped unexpectedly; run the command again (the .partial is kept and resumed). If it repeats, report it with --verbose.',
+    doc: 'The thread that hashes large downloads crashed or could not start.',
+  },
   CG_ABORTED: {
     family: 'aborted', exitCode: 130,
     hint: 'Run the command again to resume.',

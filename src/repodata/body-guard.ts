@@ -1,7 +1,8 @@
 /**
  * The checks a repodata.json body passes on its way into the temp file, as it streams: the
- * decoded-size and compression-ratio limits, and the shape validator (see json-shape.ts).
- * Nothing is held back: each chunk is checked and passed on, so memory stays at one chunk.
+ * decoded-size and compression-ratio limits, and the shape validator (see json-shape.ts), here
+ * in this thread (small bodies) or in a worker (shape-sink.ts). Nothing is held back: each chunk
+ * is checked and passed on, so memory stays at one chunk.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { CacheError } from '../errors/classes.js';
@@ -25,21 +26,43 @@ export function budgetError(err: unknown, what: string, url: string, limitName: 
   return err;
 }
 
+/** The decoded-size and ratio limits of one repodata.json body, counted as it streams. */
+export class DecodedSizeCheck {
+  #decoded = 0;
+
+  /** `wireBytes`: bytes received so far (for the ratio); omit when the body is not compressed. */
+  constructor(readonly url: string, readonly limits: RepodataLimits, readonly wireBytes?: () => number) {}
+
+  /** Count `bytes` more decoded bytes; throws CG_REPODATA_TOO_LARGE past a limit. */
+  add(bytes: number): void {
+    this.#decoded += bytes;
+    const { maxIndexBytes, maxRatio, ratioFloorBytes } = this.limits;
+    if (this.#decoded > maxIndexBytes) {
+      throw tooLarge('repodata.json', this.url, `over ${maxIndexBytes} bytes decoded`, 'maxIndexBytes');
+    }
+    const wire = this.wireBytes?.();
+    if (wire !== undefined && this.#decoded > ratioFloorBytes && this.#decoded > maxRatio * Math.max(wire, 1)) {
+      throw tooLarge('repodata.json', this.url, `${this.#decoded} bytes decoded from ${wire} received, over the ${maxRatio}:1 ratio`, 'maxRatio');
+    }
+  }
+}
+
+/** Limits and validation in this thread, each chunk passed on to the file (bodies too small for a worker). */
 export class RepodataBodyGuard extends Transform {
   readonly #validator: RepodataShapeValidator;
-  #decoded = 0;
+  readonly #size: DecodedSizeCheck;
   summary: JsonShapeSummary | undefined;
 
   /** `wireBytes`: bytes received so far (for the ratio); omit when the body is not compressed. */
-  constructor(readonly url: string, readonly limits: RepodataLimits, readonly wireBytes?: () => number) {
+  constructor(readonly url: string, readonly limits: RepodataLimits, wireBytes?: () => number) {
     super({ readableHighWaterMark: 1 << 20, writableHighWaterMark: 1 << 20 });
     this.#validator = new RepodataShapeValidator(limits.maxDepth);
+    this.#size = new DecodedSizeCheck(url, limits, wireBytes);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     try {
-      this.#decoded += chunk.length;
-      this.#checkSize();
+      this.#size.add(chunk.length);
       this.#validator.push(chunk);
       done(null, chunk);
     } catch (err) {
@@ -53,17 +76,6 @@ export class RepodataBodyGuard extends Transform {
       done();
     } catch (err) {
       done(this.#typed(err));
-    }
-  }
-
-  #checkSize(): void {
-    const { maxIndexBytes, maxRatio, ratioFloorBytes } = this.limits;
-    if (this.#decoded > maxIndexBytes) {
-      throw tooLarge('repodata.json', this.url, `over ${maxIndexBytes} bytes decoded`, 'maxIndexBytes');
-    }
-    const wire = this.wireBytes?.();
-    if (wire !== undefined && this.#decoded > ratioFloorBytes && this.#decoded > maxRatio * Math.max(wire, 1)) {
-      throw tooLarge('repodata.json', this.url, `${this.#decoded} bytes decoded from ${wire} received, over the ${maxRatio}:1 ratio`, 'maxRatio');
     }
   }
 

@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import type { Settings } from '../core/settings.js';
 import { defaultSettings } from '../config/load-settings.js';
 import { SafeUrl } from '../redact/safe-url.js';
-import { createSession, type Session } from '../session/create-session.js';
+import type { Session } from '../session/create-session.js';
 import { toGatewayError } from '../session/map-error.js';
 import { cachePaths, credentialFreeUrl, defaultCacheDir, subdirUrl, type CachePaths } from './cache-key.js';
 import { RepodataCache } from './cache.js';
 import { jsonSafeState, nowNs, type RepodataState } from './cache-state.js';
 import { invalidRepodata } from './errors.js';
+import { lazySession } from './lazy-session.js';
 import { resolveLimits, type RepodataLimits } from './limits.js';
 import { cachedParseError, fileResult, memoryResult } from './records.js';
 import { decide } from './freshness.js';
@@ -39,7 +40,8 @@ export function parseRepodata(bytes: Buffer | string, url: string): Repodata {
 
 export async function fetchRepodata(channelUrl: string, subdir: string, opts: FetchRepodataOptions = {}): Promise<FetchRepodataResult> {
   const settings = opts.session?.settings ?? opts.settings ?? defaultSettings();
-  const session = opts.session ?? createSession({ settings, log: opts.log, sleep: opts.sleep, onRetry: opts.onRetry });
+  // Built on the first request only: a fresh cache needs none.
+  const session = opts.session ?? lazySession({ settings, log: opts.log, sleep: opts.sleep, onRetry: opts.onRetry });
   try {
     if (opts.packages && opts.packages.length > 0 && settings.repodataUseShards) {
       const subdirs = subdir === 'noarch' ? ['noarch'] : [subdir, 'noarch'];

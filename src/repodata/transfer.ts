@@ -7,7 +7,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { unlink } from 'node:fs/promises';
+import { open, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { Readable, Transform } from 'node:stream';
 import type { Response } from 'undici';
@@ -26,7 +26,8 @@ import { UnavailableInvalidChannel } from './errors.js';
 import { budgetError, RepodataBodyGuard } from './body-guard.js';
 import type { JsonShapeSummary } from './json-shape.js';
 import type { RepodataLimits } from './limits.js';
-import { createZstdDecoder, ZstdDecodeError } from './zst.js';
+import { ShapeWorkerSink } from './shape-sink.js';
+import { createZstdDecoderInto, ZstdDecodeError } from './zst.js';
 
 export interface TransferContext {
   /** Subdir URL as requested (credentials kept for the session to use). */
@@ -212,29 +213,23 @@ export function repodataHelpText(status: number, subdirUrl: string): string | un
 }
 
 /**
+ * Bodies announced smaller than this are validated and written in this thread; larger ones, or
+ * of unknown length, by a worker (shape-sink.ts), which costs a thread start (~30 ms) but
+ * takes the validator off the decoding thread.
+ */
+export const WORKER_MIN_WIRE_BYTES = 2 << 20;
+
+function wantsWorker(res: Response): boolean {
+  const length = Number(res.headers.get('content-length') ?? NaN);
+  return !(Number.isFinite(length) && length < WORKER_MIN_WIRE_BYTES);
+}
+
+/**
  * Stream the body (zstd-decoded for `.zst`) into a new temp file through the limits and the
  * shape validator; returns what the validator saw. The temp file is the caller's to remove.
  */
 async function writeBody(ctx: TransferContext, res: Response, url: string, tempPath: string, kind: 'zst' | 'plain'): Promise<JsonShapeSummary> {
   const body = (await nodeBodyOf(res)) ?? Readable.from([]);
-  const out = createWriteStream(tempPath, { flags: 'wx', highWaterMark: 1 << 20 });
-  try {
-    return await writeThrough(ctx, res, url, body, out, kind);
-  } catch (err) {
-    // The file is opened asynchronously: wait until it is closed, so the caller's unlink finds it.
-    if (!out.closed) await once(out, 'close').catch(() => undefined);
-    throw err;
-  }
-}
-
-async function writeThrough(ctx: TransferContext, res: Response, url: string, body: Readable, out: NodeJS.WritableStream,
-  kind: 'zst' | 'plain'): Promise<JsonShapeSummary> {
-  const { limits } = ctx;
-  if (kind === 'plain') {
-    const guard = new RepodataBodyGuard(url, limits, wireBytesOf(res));
-    await pipeline(body, guard, out, { signal: ctx.signal });
-    return guard.summary!;
-  }
   let wire = 0;
   const counter = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -242,14 +237,48 @@ async function writeThrough(ctx: TransferContext, res: Response, url: string, bo
       done(null, chunk);
     },
   });
-  const budget = { maxBytes: limits.maxIndexBytes, maxRatio: limits.maxRatio, ratioFloorBytes: limits.ratioFloorBytes, wireBytes: () => wire };
-  const guard = new RepodataBodyGuard(url, limits, () => wire);
+  const wireBytes = kind === 'zst' ? () => wire : wireBytesOf(res);
+  if (wantsWorker(res)) {
+    const file = await open(tempPath, 'wx');
+    let sink: ShapeWorkerSink | undefined;
+    try {
+      sink = new ShapeWorkerSink(url, file.fd, ctx.limits, wireBytes);
+      const decoded = kind === 'zst' ? [counter, await zstdDecoder(ctx.limits, () => wire, sink.takeBuffer)] : [];
+      await run(ctx, url, [body, ...decoded, sink]);
+      return sink.summary!;
+    } finally {
+      // The worker writes to this descriptor: close it only once the thread has stopped (a
+      // failure before the pipeline ran, e.g. loading the decoder, must stop it too).
+      if (sink) {
+        if (!sink.destroyed) sink.destroy();
+        await sink.stopped;
+      }
+      await file.close();
+    }
+  }
+  const decoded = kind === 'zst' ? [counter, await zstdDecoder(ctx.limits, () => wire)] : [];
+  const guard = new RepodataBodyGuard(url, ctx.limits, wireBytes);
+  const out = createWriteStream(tempPath, { flags: 'wx', highWaterMark: 1 << 20 });
   try {
-    await pipeline(body, counter, await createZstdDecoder(budget), guard, out, { signal: ctx.signal });
+    await run(ctx, url, [body, ...decoded, guard, out]);
+    return guard.summary!;
+  } catch (err) {
+    // The file is opened asynchronously: wait until it is closed, so the caller's unlink finds it.
+    if (!out.closed) await once(out, 'close').catch(() => undefined);
+    throw err;
+  }
+}
+
+function zstdDecoder(limits: RepodataLimits, wireBytes: () => number, outputBuffers?: () => Buffer): Promise<Transform> {
+  return createZstdDecoderInto({ maxBytes: limits.maxIndexBytes, maxRatio: limits.maxRatio, ratioFloorBytes: limits.ratioFloorBytes, wireBytes }, outputBuffers);
+}
+
+async function run(ctx: TransferContext, url: string, streams: Array<NodeJS.ReadableStream | NodeJS.WritableStream>): Promise<void> {
+  try {
+    await pipeline(streams, { signal: ctx.signal });
   } catch (err) {
     throw budgetError(err, 'repodata.json', url, 'maxIndexBytes');
   }
-  return guard.summary!;
 }
 
 export async function discard(res: Response): Promise<void> {

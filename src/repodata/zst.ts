@@ -107,14 +107,19 @@ abstract class GuardedZstd extends Transform {
   protected abstract finish(): void;
 
   protected emit_(out: Buffer): void {
-    this.#produced += out.length;
+    this.count_(out.length);
+    this.push(out);
+  }
+
+  /** `bytes` more were decoded: throws past the budget. */
+  protected count_(bytes: number): void {
+    this.#produced += bytes;
     if (this.#produced > this.#maxBytes) throw new DecodedTooLargeError(this.#maxBytes);
     const { maxRatio, ratioFloorBytes = 0, wireBytes } = this.#budget;
     if (maxRatio !== undefined && this.#produced > ratioFloorBytes) {
       const input = Math.max(wireBytes?.() ?? this.#consumed, 1);
       if (this.#produced > maxRatio * input) throw new DecodedTooLargeError(this.#maxBytes, `${this.#produced} bytes decoded from ${input}, over the ${maxRatio}:1 ratio`);
     }
-    this.push(out);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -140,34 +145,51 @@ abstract class GuardedZstd extends Transform {
   }
 }
 
-/** zstd-napi's ZSTD_decompressStream, one output buffer at a time so the budget is checked as it goes. */
+/**
+ * zstd-napi's ZSTD_decompressStream, straight into output buffers that are passed on only when
+ * full (or at the end), so downstream sees few large chunks; the budget is checked after every
+ * call. Buffers come from `outputBuffers` when given (recycled by the consumer), else are new.
+ */
 class NapiTransform extends GuardedZstd {
   readonly #dctx: InstanceType<NapiBinding['DCtx']>;
-  readonly #outSize: number;
+  readonly #newBuffer: () => Buffer;
+  #out: Buffer | undefined;
+  #fill = 0;
   #inFrame = false;
 
-  constructor(binding: NapiBinding, budget: DecodeBudget) {
+  constructor(binding: NapiBinding, budget: DecodeBudget, outputBuffers?: () => Buffer) {
     super(budget);
     this.#dctx = new binding.DCtx();
-    this.#outSize = binding.dStreamOutSize();
+    const size = binding.dStreamOutSize();
+    this.#newBuffer = outputBuffers ?? (() => Buffer.allocUnsafe(size));
   }
 
   protected decode(chunk: Buffer): void {
     let src: Buffer = chunk;
     for (;;) {
-      const dst = Buffer.allocUnsafe(this.#outSize);
-      const [ret, produced, consumed] = this.#dctx.decompressStream(dst, src);
-      if (produced > 0) this.emit_(dst.subarray(0, produced));
+      const out = (this.#out ??= this.#newBuffer());
+      const room = out.length - this.#fill;
+      const [ret, produced, consumed] = this.#dctx.decompressStream(out.subarray(this.#fill), src);
+      this.count_(produced);
+      this.#fill += produced;
+      if (this.#fill === out.length) this.#flush();
       src = src.subarray(consumed);
-      if (src.length === 0 && (produced < dst.length || ret === 0)) {
+      if (src.length === 0 && (produced < room || ret === 0)) {
         this.#inFrame = ret !== 0;
         return;
       }
     }
   }
 
+  #flush(): void {
+    if (this.#fill > 0) this.push(this.#fill === this.#out!.length ? this.#out : this.#out!.subarray(0, this.#fill));
+    this.#out = undefined;
+    this.#fill = 0;
+  }
+
   protected finish(): void {
     if (this.#inFrame) throw new ZstdDecodeError('invalid zstd data: the stream ends inside a frame (truncated)');
+    this.#flush();
   }
 }
 
@@ -225,10 +247,18 @@ function wrapNative(inner: Transform, budget: DecodeBudget): Transform {
 }
 
 /** A Transform from zstd bytes to decoded bytes; failures are ZstdDecodeError or DecodedTooLargeError. */
-export async function createZstdDecoder(budget: DecodeBudget = {}): Promise<Transform> {
+export function createZstdDecoder(budget: DecodeBudget = {}): Promise<Transform> {
+  return createZstdDecoderInto(budget);
+}
+
+/**
+ * The same, decoding into `outputBuffers` when the backend can (the native one: each buffer is
+ * passed on when full); the other backends ignore it.
+ */
+export async function createZstdDecoderInto(budget: DecodeBudget, outputBuffers?: () => Buffer): Promise<Transform> {
   if (typeof native.createZstdDecompress === 'function') return wrapNative(native.createZstdDecompress(), budget);
   const napi = await loadNapi();
-  if (napi) return new NapiTransform(napi, budget);
+  if (napi) return new NapiTransform(napi, budget, outputBuffers);
   return new FzstdTransform(await loadFzstd(), budget);
 }
 

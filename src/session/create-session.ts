@@ -2,7 +2,7 @@
  * Sessions: the request pipeline built once from one list
  * (offline → retry → mirrors → redirect → url-auth → auth → headers → adapter).
  */
-import { Headers, type Response } from 'undici';
+import { Headers, type Response } from '../util/undici.js';
 import type { Settings } from '../core/settings.js';
 import { defaultSettings } from '../config/load-settings.js';
 import { SafeUrl } from '../redact/safe-url.js';

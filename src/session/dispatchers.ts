@@ -2,7 +2,7 @@
  * One undici dispatcher per route (direct, or per proxy URL), built from the session's
  * TLS and timeout settings, with keep-alive pools. Never touches undici's global dispatcher.
  */
-import { Agent, ProxyAgent, type Dispatcher } from 'undici';
+import { Agent, proxyAgentClass, type Dispatcher } from '../util/undici.js';
 import type { Settings } from '../core/settings.js';
 import { maskProxyValue, parseProxyUrl, selectProxyWithSource } from './proxy.js';
 import { redactText } from '../redact/redact-text.js';
@@ -84,6 +84,7 @@ export class DispatcherPool implements RouteProvider {
   #proxyAgent(uri: URL): Dispatcher {
     const { connectMs, readMs } = this.#timeouts();
     const tls = this.tlsOptions();
+    const ProxyAgent = proxyAgentClass();
     return new ProxyAgent({
       uri: uri.href,
       // Plain http goes through the proxy as a forward request; proxies refuse CONNECT to port 80.

@@ -1,6 +1,6 @@
 /** Compose middleware around a terminal handler: the first in the list runs outermost. */
 import type { Response } from 'undici';
-import { Headers as HeadersClass } from 'undici';
+import { Headers as HeadersClass } from '../util/undici.js';
 import type { GatewayRequest, Middleware, Next, RequestContext } from '../core/types.js';
 
 export function compose(middlewares: readonly Middleware[], terminal: (req: GatewayRequest, ctx: RequestContext) => Promise<Response>) {

@@ -5,7 +5,7 @@
  * This file logs in and picks a connection; serve.ts answers one request on it.
  */
 import { createHash } from 'node:crypto';
-import { Headers, Response } from 'undici';
+import { Headers, Response } from '../../util/undici.js';
 import { CondaDependencyError, CondaValueError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';
 import { redactText } from '../../redact/redact-text.js';

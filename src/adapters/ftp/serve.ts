@@ -3,7 +3,7 @@
  * MDTM), decide the range, answer HEAD or 416 at once, else stream the body (REST offset)
  * and give the connection back to the pool when the transfer ends cleanly.
  */
-import { Headers, type Response } from 'undici';
+import { Headers, type Response } from '../../util/undici.js';
 import { CondaValueError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';
 import {

@@ -6,7 +6,7 @@
 import { STATUS_CODES } from 'node:http';
 import { Readable, pipeline } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { Headers, request } from 'undici';
+import { Headers, request } from '../../util/undici.js';
 import { ProxyError } from '../../errors/classes.js';
 import { fromSystemError } from '../../errors/from-system.js';
 import { registerWireBytes } from '../../core/response-info.js';

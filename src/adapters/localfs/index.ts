@@ -4,7 +4,7 @@
  * If-Range, a strong ETag and 304 for conditional requests. Works in offline mode.
  */
 import { open, type FileHandle } from 'node:fs/promises';
-import { Headers, Response } from 'undici';
+import { Headers, Response } from '../../util/undici.js';
 import { CondaValueError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';
 import {

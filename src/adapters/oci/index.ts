@@ -8,7 +8,7 @@
  * sent and checks itself); Range/If-Range go to the registry untouched.
  */
 import { pipeline, type Readable } from 'node:stream';
-import { Headers, type Response } from 'undici';
+import { Headers, type Response } from '../../util/undici.js';
 import { redactText } from '../../redact/redact-text.js';
 import { maskUrl } from '../../redact/safe-url.js';
 import { nodeBodyOf } from '../../core/response-info.js';

@@ -9,7 +9,7 @@
  * the caller said it will pull are asked for several at a time (token-batches.ts).
  */
 import { createHash } from 'node:crypto';
-import { Headers, type Response } from 'undici';
+import { Headers, type Response } from '../../util/undici.js';
 import type { Settings } from '../../core/settings.js';
 import { RedirectError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';

@@ -4,7 +4,7 @@
  * the realm is on the registry's own site and reached safely. The answer's size is
  * bounded; a refusal is a TokenRefused the registry client turns into the service's status.
  */
-import { Headers, Response } from 'undici';
+import { Headers, Response } from '../../util/undici.js';
 import type { Adapter } from '../../core/adapter.js';
 import type { DebugLog, RequestContext } from '../../core/types.js';
 import { CondaError } from '../../errors/classes.js';

@@ -5,7 +5,7 @@
  * statuses; the SDK's HTTP goes through the session's dispatcher.
  */
 import type { Readable } from 'node:stream';
-import { Headers, Response } from 'undici';
+import { Headers, Response } from '../../util/undici.js';
 import type { GetObjectCommandInput, HeadObjectCommandInput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import { CondaDependencyError, CondaValueError, ConfigError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';

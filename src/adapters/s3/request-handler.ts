@@ -4,7 +4,7 @@
  * handler ignores them).
  */
 import type { Readable } from 'node:stream';
-import { request } from 'undici';
+import { request } from '../../util/undici.js';
 import type { RouteProvider } from '../../core/adapter.js';
 
 /** The fields of smithy's HttpRequest that we use. */

@@ -29,10 +29,10 @@ export const registerRepodata: RegisterCommand = (program, env) => {
     .action(async (channels: string[], opts: RepodataCliOptions) => {
       const { io } = env;
       const global = { ...env.globals(), json: opts.json };
-      const [repodata, { cliSettings, verboseLog, warnInsecure }, render, { resolveChannelUrls }, { createSession }, path, { maskUrl }] =
+      const [repodata, { cliSettings, verboseLog, warnInsecure }, render, { resolveChannelUrls }, { lazySession }, path, { maskUrl }] =
         await Promise.all([
           import('../../repodata/index.js'), import('../context.js'), import('../render-error.js'),
-          import('../../config/channels.js'), import('../../session/create-session.js'), import('node:path'),
+          import('../../config/channels.js'), import('../../repodata/lazy-session.js'), import('node:path'),
           import('../../redact/safe-url.js'),
         ]);
       let session: import('../../session/create-session.js').Session | undefined;
@@ -40,7 +40,8 @@ export const registerRepodata: RegisterCommand = (program, env) => {
         warnInsecure(io, global);
         const settings = cliSettings(io, global);
         const log = verboseLog(io, global);
-        session = createSession({ settings, log, onRetry: (e) => log(`retry ${e.attempt} after ${e.reason} in ${e.delayMs} ms: ${e.url}`) });
+        // Built on the first request only: with fresh caches undici is never loaded.
+        session = lazySession({ settings, log, onRetry: (e) => log(`retry ${e.attempt} after ${e.reason} in ${e.delayMs} ms: ${e.url}`) });
         const cacheDir = opts.cacheDir ? path.resolve(io.cwd, opts.cacheDir) : repodata.defaultCacheDir(settings);
         const subdirs = [...new Set(opts.subdir?.length ? opts.subdir : [platformSubdir(), 'noarch'])];
         const packages = opts.package ?? [];
@@ -80,8 +81,10 @@ export const registerRepodata: RegisterCommand = (program, env) => {
         };
         const outcomes = (await Promise.all(urls.map(perChannel))).flat().map((o) => ({ ...o, channel: maskUrl(o.channel) }));
         await Promise.all(outcomes.map(async (o) => {
-          // Counted without parsing the index (a cold fetch never parses it).
-          if (o.result) o.count = o.subset ? countOf(o.subset) : await o.result.recordCount();
+          // Counted without parsing the index (a cold fetch never parses it); on a hit that is a
+          // pass over the file, so only when it is printed.
+          const shown = global.json || !global.quiet;
+          if (o.result && shown) o.count = o.subset ? countOf(o.subset) : await o.result.recordCount();
           if (o.result && packages.length > 0) o.subset ??= await o.result.records();
         }));
         report(io, global, outcomes, packages.length > 0, render, env.setExitCode);

@@ -1,5 +1,5 @@
 /**
- * One measured run for bench/repodata.ts in a fresh process (so peak RSS is ours alone); prints JSON.
+ * One measured run (plain JS over the built dist/, so no TypeScript is compiled at start-up) for bench/repodata.ts in a fresh process (so peak RSS is ours alone); prints JSON.
  *   cold <channel> <subdir> <cacheDir>             one fetchRepodata into an empty cache (no records read)
  *   hit <channel> <subdir> <cacheDir>              a fresh-cache hit (no records read)
  *   full <channel> <subdir> <cacheDir>             a hit, then records(): the whole index parsed
@@ -9,14 +9,14 @@
  *   parse <file>                                   read + JSON.parse only (reference for `full`)
  */
 import { readFileSync } from 'node:fs';
-import { fetchRepodata, loadSettings } from '../src/index.js';
+import { fetchRepodata, loadSettings } from '../dist/index.js';
 
 const [mode, ...rest] = process.argv.slice(2);
 const settings = loadSettings({ env: {} });
 const started = performance.now();
-let extra: Record<string, unknown> = {};
+let extra = {};
 if (mode === 'cold' || mode === 'hit' || mode === 'full' || mode === 'some') {
-  const [channel, subdir, cacheDir, ...names] = rest as [string, string, string, ...string[]];
+  const [channel, subdir, cacheDir, ...names] = rest;
   const r = await fetchRepodata(channel, subdir, { cacheDir, settings });
   extra = { cacheResult: r.cacheResult };
   if (mode === 'full') {
@@ -27,19 +27,19 @@ if (mode === 'cold' || mode === 'hit' || mode === 'full' || mode === 'some') {
     extra.records = Object.keys(some['packages.conda'] ?? {}).length + Object.keys(some.packages ?? {}).length;
   }
 } else if (mode === 'many') {
-  const [channel, cacheDir, ttl, ...subdirs] = rest as [string, string, string, ...string[]];
+  const [channel, cacheDir, ttl, ...subdirs] = rest;
   const s = loadSettings({ env: {}, overrides: { localRepodataTtl: Number(ttl) } });
   const results = await Promise.all(subdirs.map((sd) => fetchRepodata(channel, sd, { cacheDir, settings: s })));
-  const counts: Record<string, number> = {};
+  const counts = {};
   for (const r of results) counts[r.cacheResult] = (counts[r.cacheResult] ?? 0) + 1;
   extra = { results: counts };
 } else if (mode === 'closure') {
-  const [channel, cacheDir, http2, ca] = rest as [string, string, string, string];
+  const [channel, cacheDir, http2, ca] = rest;
   const s = loadSettings({ env: {}, overrides: { http2: http2 === '1', sslVerify: ca, repodataUseShards: true } });
   const r = await fetchRepodata(channel, 'linux-64', { cacheDir, settings: s, packages: ['root'] });
   extra = { source: r.source, shards: r.shards };
 } else if (mode === 'parse') {
-  const value = JSON.parse(readFileSync(rest[0]!, 'utf8')) as Record<string, unknown>;
+  const value = JSON.parse(readFileSync(rest[0], 'utf8'));
   extra = { keys: Object.keys(value).length };
 } else {
   throw new Error(`unknown mode ${mode}`);

@@ -1,0 +1,187 @@
+/**
+ * The end of a large cold fetch: decoded chunks go, in 1 MiB buffers (transferred, not copied
+ * again), to a worker thread that validates them and writes them into the temp file
+ * (shape-worker.ts). This thread only receives and decodes, the other core validates and
+ * writes. The size limits are checked here, before a chunk is handed over. At most 16 MiB is in
+ * flight (backpressure to the decoder, resumed below 4 MiB, and acknowledgements come in
+ * batches: few thread wake-ups, which cost most on a busy machine). A worker that fails to
+ * start, throws or exits early is a CG_WORKER_FAILED error (the code of the download hashing
+ * thread's failures too), never a hang; the stream ends only after the thread has stopped,
+ * since it writes to a file descriptor the caller then closes.
+ */
+import { extname } from 'node:path';
+import { Writable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import { GatewayError } from '../errors/gateway-error.js';
+import { maskUrl } from '../redact/safe-url.js';
+import { DecodedSizeCheck } from './body-guard.js';
+import { invalidRepodata } from './errors.js';
+import type { JsonShapeSummary } from './json-shape.js';
+import type { RepodataLimits } from './limits.js';
+import type { ShapeWorkerData, ToParent, ToWorker } from './shape-protocol.js';
+
+const BUFFER_BYTES = 1 << 20;
+const MAX_IN_FLIGHT = 16 * BUFFER_BYTES;
+/** A write that waited resumes only below this: one long run of decoding per wait, not one per chunk. */
+const RESUME_BELOW = 4 * BUFFER_BYTES;
+
+let workerOverride: URL | undefined;
+
+/** Tests: run this module as the worker instead of shape-worker (e.g. one that crashes); undefined restores it. */
+export function setShapeWorkerForTesting(url: URL | undefined): void {
+  workerOverride = url;
+}
+
+/**
+ * The worker runs shape-worker with this module's extension: `.js` from dist/, `.ts` from source.
+ * Node 20 applies no module hooks to a worker's entry, so from source tsx is registered first
+ * (only development and tests run the sources).
+ */
+function startWorker(data: ShapeWorkerData): Worker {
+  const self = new URL(import.meta.url);
+  const target = (workerOverride ?? new URL(`./shape-worker${extname(self.pathname)}`, self)).href;
+  const setup = target.endsWith('.ts') ? `await import(${JSON.stringify(tsxApi())}).then((m) => m.register());` : '';
+  const source = `(async () => { ${setup} await import(${JSON.stringify(target)}); })().catch((err) => { throw err; });`;
+  return new Worker(source, { eval: true, name: 'conda-gateway-repodata-shape', workerData: data, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+}
+
+/** tsx's register() module, when the sources run under tsx (else the worker's import fails, typed). */
+function tsxApi(): string {
+  try {
+    return import.meta.resolve('tsx/esm/api');
+  } catch {
+    return 'tsx/esm/api';
+  }
+}
+
+function workerFailed(url: string, detail: string, cause?: unknown): GatewayError {
+  return new GatewayError(`Validating repodata.json from ${maskUrl(url)} failed: the worker thread ${detail}`, {
+    code: 'CG_WORKER_FAILED', url, cause,
+    hint: 'Nothing was cached. Run the command again; if it persists, report it with the output of --verbose.',
+  });
+}
+
+export class ShapeWorkerSink extends Writable {
+  /** Set when the body was complete and valid. */
+  summary: JsonShapeSummary | undefined;
+  /** Resolves once the worker thread has stopped (after success or failure). */
+  readonly stopped: Promise<void>;
+  readonly #worker: Worker;
+  readonly #size: DecodedSizeCheck;
+  #buffer: Buffer | undefined;
+  #fill = 0;
+  readonly #spare: ArrayBuffer[] = [];
+  /** Buffers handed to the decoder by takeBuffer(), not yet come back in a write. */
+  readonly #lent = new Set<ArrayBuffer>();
+  #inFlight = 0;
+  /** A write or the final flush waiting for the worker. */
+  #waiting: ((err?: Error) => void) | undefined;
+  #final = false;
+  #settled = false;
+  #failure: Error | undefined;
+
+  constructor(readonly url: string, fd: number, limits: RepodataLimits, wireBytes?: () => number) {
+    super({ highWaterMark: BUFFER_BYTES });
+    this.#size = new DecodedSizeCheck(url, limits, wireBytes);
+    this.#worker = startWorker({ fd, maxDepth: limits.maxDepth });
+    this.stopped = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
+    this.#worker.on('message', (m: ToParent) => this.#message(m));
+    this.#worker.on('error', (err) => this.#fail(workerFailed(url, `failed: ${err.message}`, err)));
+    this.#worker.on('exit', (code) => this.#fail(workerFailed(url, `stopped early (exit code ${code})`)));
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    if (this.#failure) return done(this.#failure);
+    try {
+      this.#size.add(chunk.length);
+    } catch (err) {
+      return done(err as Error);
+    }
+    const own = chunk.byteOffset === 0 && this.#lent.delete(chunk.buffer as ArrayBuffer);
+    if (own) {
+      // A buffer the decoder filled for us: handed over as it is.
+      if (this.#fill > 0) this.#send();
+      this.#buffer = chunk;
+      this.#fill = chunk.length;
+      this.#send();
+    }
+    for (let at = own ? chunk.length : 0; at < chunk.length;) {
+      const buffer = (this.#buffer ??= this.#take());
+      const n = chunk.copy(buffer, this.#fill, at);
+      this.#fill += n;
+      at += n;
+      if (this.#fill === buffer.length) this.#send();
+    }
+    if (this.#inFlight <= MAX_IN_FLIGHT) return done();
+    this.#waiting = done;
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    if (this.#failure) return done(this.#failure);
+    if (this.#fill > 0) this.#send();
+    this.#post({ type: 'end' });
+    this.#final = true;
+    this.#waiting = done;
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    this.#settled = true;
+    void this.#worker.terminate().then(() => done(err), () => done(err));
+  }
+
+  /** A 1 MiB buffer for the decoder to decode into and write back here (recycled after the worker is done with it). */
+  readonly takeBuffer = (): Buffer => {
+    const buffer = this.#take();
+    this.#lent.add(buffer.buffer as ArrayBuffer);
+    return buffer;
+  };
+
+  #take(): Buffer {
+    const spare = this.#spare.pop();
+    return spare ? Buffer.from(spare) : Buffer.allocUnsafeSlow(BUFFER_BYTES);
+  }
+
+  #send(): void {
+    const buffer = this.#buffer!.buffer as ArrayBuffer;
+    this.#inFlight += this.#fill;
+    this.#post({ type: 'chunk', buffer, length: this.#fill }, [buffer]);
+    this.#buffer = undefined;
+    this.#fill = 0;
+  }
+
+  #post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    this.#worker.postMessage(message, transfer);
+  }
+
+  #message(m: ToParent): void {
+    if (this.#settled) return;
+    if (m.type === 'ack') {
+      this.#inFlight -= m.length;
+      for (const buffer of m.buffers) if (this.#spare.length < 24) this.#spare.push(buffer);
+      if (!this.#final && this.#inFlight <= RESUME_BELOW) this.#release();
+    } else if (m.type === 'done') {
+      this.#settled = true;
+      this.summary = { records: m.records, keys: m.keys };
+      this.#release();
+    } else if (m.kind === 'shape') {
+      this.#fail(invalidRepodata('repodata.json', this.url, m.message));
+    } else {
+      this.#fail(Object.assign(new Error(m.message), { code: m.code, errno: m.errno, syscall: m.syscall }));
+    }
+  }
+
+  #release(err?: Error): void {
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.(err);
+  }
+
+  /** The first failure ends the stream: the write or flush waiting gets it, else the stream is destroyed with it. */
+  #fail(err: Error): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#failure = err;
+    if (this.#waiting) this.#release(err);
+    else this.destroy(err);
+  }
+}

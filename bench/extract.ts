@@ -4,11 +4,15 @@
  * same run, on the same files:
  *   - extraction: ours (`fetch` over a cache holding the verified tarballs, so it only
  *     extracts) against `cph extract` (conda-package-handling) with the same parallelism;
- *   - fetch+extract against fetch alone (`--no-extract`), both our CLI;
- *   - the reference pipeline: `curl --parallel` then `cph extract`.
- * Medians of --runs (default 5); CPU seconds and peak RSS from /usr/bin/time. Not in npm test.
+ *   - fetch+extract (streamed while downloading) against fetch alone (`--no-extract`), both
+ *     our built CLI (`npm run build` first, done here);
+ *   - the reference pipeline: `curl --parallel` then `cph extract` (skip with --no-reference).
+ * Medians of --runs (default 5); CPU seconds (process tree, decoder programs included) and
+ * peak RSS from /usr/bin/time. Not in npm test. The server is nginx (else the Node static
+ * server) on loopback, or, with --rate-mib N, the Node static server pacing all bodies to
+ * N MiB/s in total (a realistic link: on loopback the network is free).
  *
- *   npx tsx bench/extract.ts [--packages 100] [--total-mib 400] [--runs 5] [--jobs 8]
+ *   npx tsx bench/extract.ts [--packages 100] [--total-mib 300] [--runs 5] [--jobs 8] [--rate-mib 50] [--no-reference]
  *
  * Packages are built once under bench/.data/extract (git-ignored) by conda-package-handling's
  * own Python API (zstd level 9 to keep generation quick; zstd decoding speed hardly depends
@@ -16,21 +20,15 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { CLI, DATA as BENCH_DATA, ROOT, arg, measure, median, requireBuild, startFileServer, type FileServer, type Measured } from './lib.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DATA = join(ROOT, 'bench', '.data', 'extract');
+const DATA = join(BENCH_DATA, 'extract');
 const MIN = 10 * 1024;
 const MAX = 50 * 1024 * 1024;
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] ?? fallback : fallback;
-}
 
 interface Manifest {
   packages: Array<{ fileName: string; size: number; sha256: string; files: number }>;
@@ -109,49 +107,28 @@ async function generate(count: number, totalBytes: number): Promise<Manifest> {
   return manifest;
 }
 
-async function startServer(dir: string): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bench', 'static-server.mjs'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** The Node static server, paced to `rateMiB` MiB/s in total (a realistic link instead of free loopback). */
+async function startPacedServer(dir: string, rateMiB: number): Promise<FileServer> {
+  const child = spawn(process.execPath, [join(ROOT, 'bench', 'static-server.mjs'), dir, String(rateMiB)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+  return { url: `http://127.0.0.1:${port}`, kind: `Node static server paced to ${rateMiB} MiB/s in total`, stop: () => child.kill() };
 }
 
-interface Measured {
-  seconds: number;
-  cpuSeconds: number;
-  maxRssMiB: number;
-  stdout: string;
-}
-
-/** Run under /usr/bin/time: wall, user+sys and peak RSS (of the largest process). */
-function measure(cmd: string, args: string[]): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', 'TIME %U %S %M', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('close', (code) => {
-      const seconds = (performance.now() - started) / 1000;
-      const m = /TIME ([\d.]+) ([\d.]+) (\d+)/.exec(stderr);
-      if (code !== 0 || !m) return reject(new Error(`${cmd} failed (${code}): ${stderr.slice(-2000)}`));
-      resolve({ seconds, cpuSeconds: Number(m[1]) + Number(m[2]), maxRssMiB: Number(m[3]) / 1024, stdout });
-    });
-  });
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const loadavg = (): string => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 async function main(): Promise<void> {
   const count = Number(arg('packages', '100'));
-  const totalBytes = Number(arg('total-mib', '400')) * 1024 * 1024;
+  const totalBytes = Number(arg('total-mib', '300')) * 1024 * 1024;
   const runs = Number(arg('runs', '5'));
   const jobs = arg('jobs', '8');
+  const rateMiB = Number(arg('rate-mib', '0'));
+  const withReference = !process.argv.includes('--no-reference');
   const extractJobs = String(Math.max(1, Math.min(4, availableParallelism())));
-  if (spawnSync('cph', ['--version']).status !== 0) throw new Error('cph (Debian package conda-package-handling) is needed');
+  if (spawnSync('cph', ['--version']).status !== 0) throw new Error('cph (Debian package conda-package-handling) is needed (it builds the packages)');
+  requireBuild();
   const manifest = await generate(count, totalBytes);
   const archiveBytes = manifest.packages.reduce((n, p) => n + p.size, 0);
-  const server = await startServer(join(DATA, 'channel'));
+  const server = rateMiB > 0 ? await startPacedServer(join(DATA, 'channel'), rateMiB) : await startFileServer(join(DATA, 'channel'));
   const spec = join(DATA, 'env.txt');
   await writeFile(spec, `@EXPLICIT\n${manifest.packages.map((p) => `${server.url}/linux-64/${p.fileName}#sha256:${p.sha256}`).join('\n')}\n`);
   const out = join(DATA, 'out');
@@ -159,10 +136,7 @@ async function main(): Promise<void> {
   await writeFile(curlCfg, manifest.packages.map((p) => `url = "${server.url}/linux-64/${p.fileName}"\noutput = "${join(out, p.fileName)}"`).join('\n'));
   const cphList = join(DATA, 'cph-list.txt');
   await writeFile(cphList, manifest.packages.map((p) => join(out, p.fileName)).join('\n'));
-  const cli = [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'bench', 'fetch.ts'), '--cli'];
-  const ours = (...extra: string[]): Promise<Measured> =>
-    measure(process.execPath, [...cli, 'fetch', spec, '--pkgs-dir', out, '-j', jobs, '--json', ...extra]);
-  const cphAll = (): Promise<Measured> => measure('sh', ['-c', `xargs -P ${extractJobs} -n 1 cph extract < ${cphList} > /dev/null`]);
+  const ours = (...extra: string[]): Measured => measure(process.execPath, [CLI, 'fetch', spec, '--pkgs-dir', out, '-j', jobs, '-q', ...extra]);
   const fresh = async (): Promise<void> => {
     await rm(out, { recursive: true, force: true });
     await mkdir(out, { recursive: true });
@@ -170,22 +144,24 @@ async function main(): Promise<void> {
   const removeExtracted = async (): Promise<void> => {
     for (const name of await readdir(out)) if (!name.endsWith('.conda') && !name.endsWith('.tar.bz2') && !name.startsWith('urls')) await rm(join(out, name), { recursive: true });
   };
-  const r = { fetch: [] as Measured[], fetchExtract: [] as Measured[], ourExtract: [] as Measured[], curl: [] as Measured[], cph: [] as Measured[] };
+  const rows = { fetch: [] as Measured[], fetchExtract: [] as Measured[], ourExtract: [] as Measured[], curl: [] as Measured[], cph: [] as Measured[] };
   console.log(`bench/extract: ${count} packages (${manifest.packages.filter((p) => p.fileName.endsWith('.conda')).length} .conda), ` +
     `${(archiveBytes / 1048576).toFixed(0)} MiB of archives, ${manifest.packages.reduce((n, p) => n + p.files, 0)} files; ` +
-    `-j ${jobs}, ${extractJobs} extractions at once (cph: xargs -P ${extractJobs}); ${runs} runs`);
+    `server: ${server.kind}; -j ${jobs}, ${extractJobs} extractions at once (cph: xargs -P ${extractJobs}); ${runs} runs; load average at start ${loadavg()}`);
   try {
     for (let i = 0; i < runs; i++) {
       await fresh();
-      r.fetch.push(await ours('--no-extract'));
+      rows.fetch.push(ours('--no-extract'));
       // The tarballs are there and verified: this run only extracts.
-      r.ourExtract.push(await ours());
+      rows.ourExtract.push(ours());
       await fresh();
-      r.fetchExtract.push(await ours());
-      await fresh();
-      r.curl.push(await measure('curl', ['--parallel', '--parallel-max', jobs, '-s', '-S', '-f', '-K', curlCfg]));
-      r.cph.push(await cphAll());
-      await removeExtracted();
+      rows.fetchExtract.push(ours());
+      if (withReference) {
+        await fresh();
+        rows.curl.push(measure('curl', ['--parallel', '--parallel-max', jobs, '-s', '-S', '-f', '-K', curlCfg]));
+        rows.cph.push(measure('sh', ['-c', `xargs -P ${extractJobs} -n 1 cph extract < ${cphList} > /dev/null`]));
+        await removeExtracted();
+      }
       process.stdout.write(`\rrun ${i + 1}/${runs}`);
     }
   } finally {
@@ -193,18 +169,24 @@ async function main(): Promise<void> {
     await rm(out, { recursive: true, force: true });
   }
   process.stdout.write('\n');
-  const line = (label: string, xs: Measured[]): string =>
-    `${label.padEnd(34)} ${median(xs.map((x) => x.seconds)).toFixed(2).padStart(7)} s  CPU ${median(xs.map((x) => x.cpuSeconds)).toFixed(2).padStart(7)} s  ` +
-    `peak RSS ${median(xs.map((x) => x.maxRssMiB)).toFixed(0).padStart(4)} MiB   [${xs.map((x) => x.seconds.toFixed(2)).join(' ')}]`;
-  console.log(line('fetch --no-extract (ours)', r.fetch));
-  console.log(line('fetch + extract (ours)', r.fetchExtract));
-  console.log(line('extract only (ours, tarballs cached)', r.ourExtract));
-  console.log(line('curl --parallel', r.curl));
-  console.log(line(`cph extract (xargs -P ${extractJobs})`, r.cph));
   const m = (xs: Measured[]): number => median(xs.map((x) => x.seconds));
-  console.log(`ratios: extraction ours/cph ${(m(r.ourExtract) / m(r.cph)).toFixed(2)}x (target <= 1.00); ` +
-    `fetch+extract / fetch ${(m(r.fetchExtract) / m(r.fetch)).toFixed(2)}x (target <= 1.30); ` +
-    `fetch+extract / (curl + cph) ${(m(r.fetchExtract) / (m(r.curl) + m(r.cph))).toFixed(2)}x`);
+  const cpu = (xs: Measured[]): number => median(xs.map((x) => x.cpuSeconds));
+  const line = (label: string, xs: Measured[]): string =>
+    `| ${label} | ${m(xs).toFixed(2)} | ${cpu(xs).toFixed(2)} | ${median(xs.map((x) => x.maxRssMB)).toFixed(0)} | ${xs.map((x) => x.seconds.toFixed(2)).join(' / ')} |`;
+  console.log(`\nmedians of ${runs} runs; load average at the end ${loadavg()} (2 cores, shared)`);
+  console.log('| step (same run, same packages) | wall s | CPU s | peak RSS MB | runs (wall s) |');
+  console.log('|---|---:|---:|---:|---|');
+  console.log(line('`fetch --no-extract` (fetch alone)', rows.fetch));
+  console.log(line('`fetch` (fetch + extract, streamed)', rows.fetchExtract));
+  console.log(line('`fetch`, tarballs already cached (extract only)', rows.ourExtract));
+  if (withReference) {
+    console.log(line(`\`curl --parallel --parallel-max ${jobs}\``, rows.curl));
+    console.log(line(`\`cph extract\`, \`xargs -P ${extractJobs}\``, rows.cph));
+  }
+  console.log(`\nratios: fetch+extract / fetch alone ${(m(rows.fetchExtract) / m(rows.fetch)).toFixed(2)}x (target <= 1.30)` +
+    (withReference ? `; extraction ours/cph ${(m(rows.ourExtract) / m(rows.cph)).toFixed(2)}x wall, ` +
+      `${(cpu(rows.ourExtract) / cpu(rows.cph)).toFixed(2)}x CPU (target <= 1.00); ` +
+      `fetch+extract / (curl + cph) ${(m(rows.fetchExtract) / (m(rows.curl) + m(rows.cph))).toFixed(2)}x` : ''));
 }
 
 await main();

@@ -81,6 +81,59 @@ export function apiReport() {
   return out.join('\n');
 }
 
+/**
+ * Types that public signatures name but users cannot import: `entry: Type (used by A, B)`.
+ * A type declared under src/ and named by an entry point's exports (not their bodies or
+ * private members) must be exported by some entry point; the root must export every such
+ * type itself, so `import type { … } from 'conda-gateway'` covers what the README documents.
+ */
+export function apiLeaks() {
+  const config = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.build.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  const entries = entryPoints();
+  const program = ts.createProgram(entries.map((e) => e.file), { ...config.options, noEmit: true });
+  const checker = program.getTypeChecker();
+  const SRC = join(ROOT, 'src');
+  const real = (s) => (s.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(s) : s);
+  const exportsOf = (entry) => checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(entry.file)));
+  const anywhere = new Set(entries.flatMap((e) => exportsOf(e).map(real)));
+  const hidden = (node) => (ts.isPropertyDeclaration(node) || ts.isMethodDeclaration(node) || ts.isGetAccessorDeclaration(node))
+    && ((ts.getCombinedModifierFlags(node) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) || ts.isPrivateIdentifier(node.name));
+  /** `type Response = Undici.Response` (src/util/undici.ts): a local name for a dependency's type, importable from there. */
+  const renamesOutside = (symbol) => {
+    if (!(symbol.flags & ts.SymbolFlags.TypeAlias)) return false;
+    const target = checker.getDeclaredTypeOfSymbol(symbol).symbol?.declarations?.[0];
+    return target !== undefined && !target.getSourceFile().fileName.startsWith(SRC);
+  };
+  const leaks = [];
+  for (const entry of entries) {
+    const exported = exportsOf(entry);
+    const known = entry.specifier.includes('/') ? anywhere : new Set(exported.map(real));
+    const found = new Map();
+    const visit = (node, owner) => {
+      if (ts.isBlock(node) || hidden(node)) return;
+      if (ts.isTypeReferenceNode(node) || ts.isExpressionWithTypeArguments(node)) {
+        const named = checker.getSymbolAtLocation(ts.isTypeReferenceNode(node) ? node.typeName : node.expression);
+        const symbol = named && real(named);
+        const decl = symbol?.declarations?.[0];
+        if (decl && !(symbol.flags & ts.SymbolFlags.TypeParameter) && decl.getSourceFile().fileName.startsWith(SRC) && !known.has(symbol)
+          && !renamesOutside(symbol)) {
+          found.set(symbol.getName(), new Set([...(found.get(symbol.getName()) ?? []), owner]));
+        }
+      }
+      ts.forEachChild(node, (child) => visit(child, owner));
+    };
+    for (const symbol of exported) {
+      for (const decl of real(symbol).declarations ?? []) {
+        // A constant's inferred type is not written in its declaration; its initializer is an implementation.
+        if (ts.isVariableDeclaration(decl) && !decl.type) continue;
+        visit(decl, symbol.getName());
+      }
+    }
+    for (const [name, owners] of found) leaks.push(`${entry.specifier}: ${name} (used by ${[...owners].slice(0, 3).join(', ')})`);
+  }
+  return leaks;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const report = apiReport();
   if (process.argv.includes('--write')) writeFileSync(REPORT_PATH, report);

@@ -17,6 +17,11 @@ export const DEFAULT_ADAPTERS: Readonly<Record<string, AdapterLoader>> = Object.
   'oci:': async () => (await import('./oci/index.js')).createOciAdapter,
 });
 
+/** The built-in adapters with a session's own added or replacing them. */
+export function adapterTable(extra: Readonly<Record<string, AdapterLoader>> = {}): Readonly<Record<string, AdapterLoader>> {
+  return { ...DEFAULT_ADAPTERS, ...extra };
+}
+
 /** Schemes with an adapter (the built-in ones unless a table is given), e.g. for error messages. */
 export function supportedSchemes(loaders: Readonly<Record<string, AdapterLoader>> = DEFAULT_ADAPTERS): string[] {
   return Object.keys(loaders).map((s) => s.replace(/:$/, ''));
@@ -31,7 +36,12 @@ export class AdapterSet {
   /** `extra` adds adapters for more protocols or replaces built-in ones, for this set only. */
   constructor(deps: AdapterDeps, extra: Readonly<Record<string, AdapterLoader>> = {}) {
     this.#deps = deps;
-    this.#loaders = { ...DEFAULT_ADAPTERS, ...extra };
+    this.#loaders = adapterTable(extra);
+  }
+
+  /** The schemes served, without the colon. */
+  get schemes(): string[] {
+    return supportedSchemes(this.#loaders);
   }
 
   async get(url: URL): Promise<Adapter> {

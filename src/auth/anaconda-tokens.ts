@@ -9,8 +9,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { maskUrl } from '../redact/safe-url.js';
 import type { CredentialSource, Credentials } from './types.js';
+import type { Env } from '../core/types.js';
 
-type Env = Readonly<Record<string, string | undefined>>;
 
 /** Where the token files are: BINSTAR_CONFIG_DIR/data, else platformdirs' user config (and data) dir for binstar. */
 export function binstarTokenDirs(env: Env, homeDir: string, platform: NodeJS.Platform = process.platform): string[] {

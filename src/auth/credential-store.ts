@@ -10,6 +10,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConfigError } from '../errors/classes.js';
 import type { CredentialSource, Credentials } from './types.js';
+import type { Env } from '../core/types.js';
 
 export type StoredAuthentication =
   | { BearerToken: string }
@@ -19,7 +20,6 @@ export type StoredAuthentication =
 
 export type CredentialStoreData = Record<string, StoredAuthentication>;
 
-type Env = Readonly<Record<string, string | undefined>>;
 
 export function credentialStorePath(env: Env, homeDir: string): string {
   const explicit = env.RATTLER_AUTH_FILE;

@@ -5,7 +5,8 @@
  */
 import type { Settings } from '../core/settings.js';
 
-type ChannelSettings = Pick<Settings, 'channelAlias' | 'customChannels' | 'defaultChannels'>;
+/** The settings channel names are resolved with. */
+export type ChannelSettings = Pick<Settings, 'channelAlias' | 'customChannels' | 'defaultChannels'>;
 
 function trimSlash(url: string): string {
   return url.replace(/\/+$/, '');

@@ -10,8 +10,8 @@ import { homedir } from 'node:os';
 import { ConfigError } from '../errors/classes.js';
 import { loadSettings, type LoadSettingsOptions, type SettingsLayer } from './load-settings.js';
 import type { Settings } from '../core/settings.js';
+import type { Env } from '../core/types.js';
 
-type Env = Readonly<Record<string, string | undefined>>;
 
 export interface CondarcSearchOptions {
   env: Env;

@@ -62,13 +62,14 @@ const parseTtl: Parser<number> = (raw, name, source) => {
 const parseMirrors = parseMap<string[]>((raw, name, source) =>
   typeof raw === 'string' ? [raw] : parseStringList(raw, name, source));
 
-type Specs = { readonly [K in keyof SettingValues]-?: SettingSpec<SettingValues[K]> };
+/** One SettingSpec per setting, typed by its value. */
+export type SettingSpecs = { readonly [K in keyof SettingValues]-?: SettingSpec<SettingValues[K]> };
 
 function spec<T>(name: string, def: T, parse: Parser<T>, doc: string, extra: Partial<SettingSpec<T>> = {}): SettingSpec<T> {
   return { name, aliases: [], env: `CONDA_${name.toUpperCase()}`, default: def, parse, doc, ...extra };
 }
 
-export const SETTING_SPECS: Specs = {
+export const SETTING_SPECS: SettingSpecs = {
   sslVerify: spec('ssl_verify', true as boolean | string, parseSslVerify,
     "Verify TLS certificates: true, false, 'truststore', or a CA bundle file or directory.", { aliases: ['verify_ssl'] }),
   clientSslCert: spec('client_ssl_cert', null as string | null, parseOptionalString,

@@ -194,3 +194,20 @@ async function lockfileFallback(path: string): Promise<() => Promise<void>> {
   }
   return () => unlink(lockPath).catch(() => undefined);
 }
+
+/**
+ * Check, lock, check again: `quick()` looks without the lock (a ready result needs none); when
+ * it has no answer, `locked()` runs under `lock()`, where it must look again (another thread or
+ * process may just have finished) before doing the work. The lock is released afterwards.
+ */
+export async function checkLockCheck<T>(quick: () => Promise<T | undefined>, lock: () => Promise<LockedFile>,
+  locked: (held: LockedFile) => Promise<T>): Promise<T> {
+  const ready = await quick();
+  if (ready !== undefined) return ready;
+  const held = await lock();
+  try {
+    return await locked(held);
+  } finally {
+    await held.release();
+  }
+}

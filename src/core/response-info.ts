@@ -56,3 +56,8 @@ export async function nodeBodyOf(res: Response): Promise<Readable | null> {
   if (!res.body) return null;
   return ReadableClass.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>);
 }
+
+/** Throw away a body we will not read, so its connection is released; never fails. */
+export async function discardBody(res: Response): Promise<void> {
+  await res.body?.cancel().catch(() => undefined);
+}

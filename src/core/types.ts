@@ -26,6 +26,9 @@ export interface RetryEvent {
 
 export type DebugLog = (message: string) => void;
 
+/** Environment variables as read (process.env, or a test's own table). */
+export type Env = Readonly<Record<string, string | undefined>>;
+
 /** Read-only facts a middleware may use. */
 export interface RequestContext {
   readonly settings: Settings;

@@ -1,10 +1,11 @@
 /** downloadText(): a small text resource (conda's download_text); no partial file, no checksum. */
+import type { Response } from 'undici';
 import type { Settings } from '../core/settings.js';
-import { defaultSettings } from '../config/load-settings.js';
 import { CondaError } from '../errors/classes.js';
 import { httpErrorFromResponse } from '../errors/http-error.js';
-import { createSession, type Session } from '../session/create-session.js';
-import { getResponseInfo } from '../core/response-info.js';
+import type { Session } from '../session/create-session.js';
+import { withSession } from '../session/with-session.js';
+import { getResponseInfo, discardBody } from '../core/response-info.js';
 import { toGatewayError } from '../session/map-error.js';
 import type { DebugLog, RetryEvent } from '../core/types.js';
 
@@ -26,23 +27,21 @@ export interface DownloadTextOptions {
 export const DEFAULT_MAX_TEXT_BYTES = 256 * 1024 * 1024;
 
 export async function downloadText(url: string | URL, opts: DownloadTextOptions = {}): Promise<string> {
-  const settings = opts.session?.settings ?? opts.settings ?? defaultSettings();
-  const session = opts.session ?? createSession({ settings, onRetry: opts.onRetry, log: opts.log, sleep: opts.sleep });
-  const started = performance.now();
-  try {
-    const res = await session.fetch(url, { signal: opts.signal });
-    if (!res.ok) {
-      throw await httpErrorFromResponse(res, {
-        url: String(url), attempts: getResponseInfo(res)?.attempts, elapsedMs: performance.now() - started,
-        channelAlias: settings.channelAlias,
-      });
+  return withSession(opts, async (session, settings) => {
+    const started = performance.now();
+    try {
+      const res = await session.fetch(url, { signal: opts.signal, onRetry: opts.onRetry });
+      if (!res.ok) {
+        throw await httpErrorFromResponse(res, {
+          url: String(url), attempts: getResponseInfo(res)?.attempts, elapsedMs: performance.now() - started,
+          channelAlias: settings.channelAlias,
+        });
+      }
+      return await readCapped(res, opts.maxBytes ?? DEFAULT_MAX_TEXT_BYTES, String(url));
+    } catch (err) {
+      throw toGatewayError(err, { url: String(url), elapsedMs: performance.now() - started, channelAlias: settings.channelAlias });
     }
-    return await readCapped(res, opts.maxBytes ?? DEFAULT_MAX_TEXT_BYTES, String(url));
-  } catch (err) {
-    throw toGatewayError(err, { url: String(url), elapsedMs: performance.now() - started, channelAlias: settings.channelAlias });
-  } finally {
-    if (!opts.session) await session.close();
-  }
+  });
 }
 
 /** The body as text, refusing it once more than `limit` decoded bytes arrived (nothing more is read). */
@@ -53,7 +52,7 @@ async function readCapped(res: Response, limit: number, url: string): Promise<st
     `The body of ${url} is larger than the limit of ${limit} bytes (${seen}); refusing to read it into memory.`,
     { code: 'CG_BAD_RESPONSE', url, details: { limit }, hint: 'Raise the limit (maxBytes, or --max-spec-bytes for fetch) if this file is really that large.' });
   if (!encoded && Number.isFinite(declared) && declared > limit) {
-    await res.body?.cancel().catch(() => undefined);
+    await discardBody(res);
     throw tooLarge(`Content-Length ${declared}`);
   }
   if (!res.body) return '';

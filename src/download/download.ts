@@ -6,23 +6,21 @@
  */
 import { lstat, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { defaultSettings } from '../config/load-settings.js';
 import {
-  BasicClobberError, ChecksumMismatchError, CondaError, NotWritableError, UnsupportedSchemeError,
+  BasicClobberError, ChecksumMismatchError, CondaError, IncompleteBodyError, NotWritableError, UnsupportedSchemeError,
 } from '../errors/classes.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { SafeUrl, maskUrl } from '../redact/safe-url.js';
-import { supportedSchemes } from '../adapters/registry.js';
-import { createSession, parseRequestUrl } from '../session/create-session.js';
+import { parseRequestUrl, type Session } from '../session/create-session.js';
+import { withSession } from '../session/with-session.js';
 import { toGatewayError } from '../session/map-error.js';
-import { delayFor } from '../session/retry/backoff.js';
+import { RetryBudget } from '../core/retry.js';
 import { isRetryableError } from '../session/retry/classify.js';
-import { sleep as defaultSleep } from '../util/sleep.js';
 import { hashPrefix, normalizeExpected, type Expected } from './checksums.js';
 import { fetchInto, type HashSlot } from './fetch-into.js';
 import { createHasher, transferStarted, type Digest } from './hasher.js';
 import { emitProgress, hasChecksum, RestartFromZero, type Job } from './job.js';
-import { lockFile, type LockedFile } from '../core/file-lock.js';
+import { checkLockCheck, lockFile, type LockedFile } from '../core/file-lock.js';
 import { assertRegularTarget } from './target-check.js';
 import type { DownloadOptions, DownloadResult } from './types.js';
 
@@ -33,49 +31,58 @@ export const PARTIAL_EXTENSION = '.partial';
 export async function download(url: string | URL, target: string, opts: DownloadOptions = {}): Promise<DownloadResult> {
   const parsed = parseRequestUrl(url);
   const expected = normalizeExpected(opts);
-  if (!supportedSchemes().includes(parsed.protocol.replace(/:$/, ''))) {
-    throw new UnsupportedSchemeError(
-      `No adapter for '${parsed.protocol}' URLs (${maskUrl(parsed)}); supported schemes: ${supportedSchemes().join(', ')}.`,
-      { url: parsed });
-  }
-  if (expected.ignoredMd5 !== undefined) {
-    opts.log?.(`warning: ignoring the malformed md5 '${expected.ignoredMd5}' for ${maskUrl(parsed)}: the sha256 decides (as in conda)`);
-  }
-  const targetPath = resolve(target);
-  await assertRegularTarget(targetPath, target);
-  await assertWritableDir(dirname(targetPath));
-  const settings = opts.session?.settings ?? opts.settings ?? defaultSettings();
-  const session = opts.session ?? createSession({ settings, onRetry: opts.onRetry, log: opts.log, sleep: opts.sleep });
-  const job: Job = {
-    url: parsed, safeUrl: new SafeUrl(parsed), target: targetPath, partialPath: targetPath + PARTIAL_EXTENSION,
-    expected, settings, session, opts, started: performance.now(), attempts: 0, lastProgress: -1,
-  };
-  let lock: LockedFile | undefined;
+  return withSession(opts, async (session, settings) => {
+    assertSchemeServed(session, parsed);
+    if (expected.ignoredMd5 !== undefined) {
+      opts.log?.(`warning: ignoring the malformed md5 '${expected.ignoredMd5}' for ${maskUrl(parsed)}: the sha256 decides (as in conda)`);
+    }
+    const targetPath = resolve(target);
+    await assertRegularTarget(targetPath, target);
+    await assertWritableDir(dirname(targetPath));
+    const job: Job = {
+      url: parsed, safeUrl: new SafeUrl(parsed), target: targetPath, partialPath: targetPath + PARTIAL_EXTENSION,
+      expected, settings, session, opts, started: performance.now(), attempts: 0, lastProgress: -1,
+    };
+    return downloadJob(job);
+  });
+}
+
+/** Refuse, before touching the disk, a URL the session has no adapter for. */
+function assertSchemeServed(session: Session, url: URL): void {
+  const scheme = url.protocol.replace(/:$/, '');
+  if (session.schemes.includes(scheme)) return;
+  throw new UnsupportedSchemeError(
+    `No adapter for '${url.protocol}' URLs (${maskUrl(url)}); supported schemes: ${session.schemes.join(', ')}.`,
+    { url });
+}
+
+async function downloadJob(job: Job): Promise<DownloadResult> {
+  const { settings, opts } = job;
   try {
     // A target already complete is used without creating a .partial (nothing to leave behind if
     // we are killed); under the lock it is checked again, as another writer may just have finished.
-    const ready = await verifiedTarget(job);
-    if (ready) return ready;
-    lock = await lockFile(job.partialPath, { noLock: settings.noLock, signal: opts.signal, timeoutMs: opts.lockTimeoutMs });
-    const reused = await reuseExistingTarget(job);
-    if (reused) return reused;
-    const ended = transferStarted();
-    try {
-      return await downloadLocked(job, lock);
-    } finally {
-      ended();
-    }
+    return await checkLockCheck(
+      () => verifiedTarget(job),
+      () => lockFile(job.partialPath, { noLock: settings.noLock, signal: opts.signal, timeoutMs: opts.lockTimeoutMs }),
+      async (lock) => {
+        try {
+          const reused = await reuseExistingTarget(job);
+          if (reused) return reused;
+          const ended = transferStarted();
+          try {
+            return await downloadLocked(job, lock);
+          } finally {
+            ended();
+          }
+        } finally {
+          await removeIfEmpty(lock);
+        }
+      });
   } catch (err) {
     throw toGatewayError(err, {
       url: job.safeUrl, attempts: job.attempts || undefined, elapsedMs: performance.now() - job.started,
       channelAlias: settings.channelAlias, path: job.partialPath,
     });
-  } finally {
-    if (lock) {
-      await removeIfEmpty(lock);
-      await lock.release();
-    }
-    if (!opts.session) await session.close();
   }
 }
 
@@ -140,94 +147,118 @@ function matches(expected: Expected, digest: { sha256: string; md5?: string }, s
   return true;
 }
 
+/** What the attempts of one download have used and kept so far. */
+interface Attempts {
+  resumable: boolean;
+  restartedFromZero: boolean;
+  /** Transport retries (resuming the kept prefix). */
+  retries: RetryBudget;
+  /** Bytes kept from an earlier run (reported as resumedFrom). */
+  resumedFrom: number;
+}
+
 async function downloadLocked(job: Job, lock: LockedFile): Promise<DownloadResult> {
   const handle = lock.handle;
-  const initialSize = (await handle.stat()).size;
-  const resumable = hasChecksum(job.expected);
-  let restartedFromZero = false;
-  let transportRetries = 0;
-  let resumedFrom = 0;
-
+  const state: Attempts = { resumable: hasChecksum(job.expected), restartedFromZero: false, resumedFrom: 0,
+    retries: new RetryBudget(job.settings, { log: job.opts.log, onRetry: job.opts.onRetry, sleep: job.opts.sleep, signal: job.opts.signal }),
+  };
   // A prefix is only worth keeping when a checksum will prove the result.
-  if (!resumable && initialSize > 0) await handle.truncate(0);
-
+  if (!state.resumable && (await handle.stat()).size > 0) await handle.truncate(0);
   for (;;) {
-    let offset = (await handle.stat()).size;
-    if (job.expected.size !== undefined && offset > job.expected.size) {
-      await handle.truncate(0);
-      offset = 0;
-    }
-    if (offset > 0 && !resumable && job.validator === undefined) {
-      await handle.truncate(0);
-      offset = 0;
-    }
-    if (offset > 0 && resumedFrom === 0) resumedFrom = offset;
-    // The hasher of this attempt: made here for a kept prefix, else once the size is known.
+    const offset = await keptPrefix(job, handle, state.resumable);
+    if (offset > 0 && state.resumedFrom === 0) state.resumedFrom = offset;
+    // The hasher of this attempt: made for a kept prefix, else once the size is known.
     const slot: HashSlot = { hasher: undefined };
     try {
-      if (offset > 0) {
-        slot.hasher = createHasher(job.expected.md5 !== undefined, job.expected.size ?? offset);
-        await slot.hasher.prefix(handle.fd, offset);
-      }
-      let total: number | undefined = job.expected.size;
-      if (!(job.expected.size !== undefined && offset === job.expected.size)) {
-        const fetched = await fetchInto(job, handle, offset, slot);
-        total = fetched.total;
-        if (fetched.restartedAt0 && resumedFrom > 0 && fetched.offset === 0) resumedFrom = 0;
-      }
-      const size = (await handle.stat()).size;
-      slot.hasher ??= createHasher(job.expected.md5 !== undefined, size);
-      // The sync does not depend on the verdict: it runs while the last bytes are hashed.
-      const synced = handle.datasync();
-      synced.catch(() => undefined);
-      const digest = await slot.hasher.digest();
-      verify(job, digest, size, resumedFrom > 0);
-      await synced;
-      await rename(job.partialPath, job.target);
-      emitProgress(job, size, total ?? size);
-      return {
-        path: job.target, url: job.safeUrl, bytes: size, sha256: digest.sha256, md5: digest.md5,
-        resumedFrom, attempts: job.attempts, reused: false, unverified: !resumable,
-        elapsedMs: performance.now() - job.started,
-      };
+      return await fetchVerifyRename(job, handle, offset, slot, state);
     } catch (err) {
-      if (err instanceof RestartFromZero) {
-        await handle.truncate(0);
-        job.validator = undefined;
-        if (restartedFromZero) {
-          if (err.error) throw err.error;
-          throw new CondaError(`Download of ${job.safeUrl.toString()} failed twice: ${err.reason}`,
-            { code: 'CG_BAD_RESPONSE', url: job.safeUrl, attempts: job.attempts });
-        }
-        job.opts.log?.(`Retry failed partial download ${job.target} (${err.reason})`);
-        restartedFromZero = true;
-        resumedFrom = 0;
-        continue;
-      }
-      if (err instanceof ChecksumMismatchError || isClientError(err)) {
-        await handle.truncate(0); // conda deletes the .partial on these
-        throw err;
-      }
-      const shortBody = (err as { retryableShortBody?: boolean }).retryableShortBody === true;
-      const retryable = (shortBody || (!(err instanceof GatewayError) && isRetryableError(err))) && !job.opts.signal?.aborted;
-      if (retryable && transportRetries < job.settings.remoteMaxRetries) {
-        transportRetries++;
-        const delayMs = delayFor({
-          retry: transportRetries, backoffFactor: job.settings.remoteBackoffFactor,
-          retryAfterMaxMs: job.settings.remoteRetryAfterMaxSecs * 1000,
-        });
-        const reason = (err as { code?: string }).code ?? 'body interrupted';
-        job.opts.log?.(`resuming ${job.safeUrl.toString()} after ${reason}`);
-        job.opts.onRetry?.({ url: job.safeUrl.toString(), attempt: job.attempts, delayMs, reason });
-        await (job.opts.sleep ?? defaultSleep)(delayMs, job.opts.signal);
-        continue;
-      }
-      if (!resumable) await handle.truncate(0);
-      throw err;
+      await recoverOrThrow(job, handle, err, state);
     } finally {
       await slot.hasher?.drop();
     }
   }
+}
+
+/** How many bytes of the partial are worth keeping (it is cut to 0 when they cannot be). */
+async function keptPrefix(job: Job, handle: LockedFile['handle'], resumable: boolean): Promise<number> {
+  let offset = (await handle.stat()).size;
+  if (job.expected.size !== undefined && offset > job.expected.size) {
+    await handle.truncate(0);
+    offset = 0;
+  }
+  if (offset > 0 && !resumable && job.validator === undefined) {
+    await handle.truncate(0);
+    offset = 0;
+  }
+  return offset;
+}
+
+/**
+ * Hash the kept prefix, fetch what is missing (nothing when the partial already has the
+ * expected size), verify, rename onto the target.
+ */
+async function fetchVerifyRename(job: Job, handle: LockedFile['handle'], offset: number, slot: HashSlot,
+  state: Attempts): Promise<DownloadResult> {
+  const withMd5 = job.expected.md5 !== undefined;
+  if (offset > 0) {
+    slot.hasher = createHasher(withMd5, job.expected.size ?? offset);
+    await slot.hasher.prefix(handle.fd, offset);
+  }
+  let total: number | undefined = job.expected.size;
+  if (!(job.expected.size !== undefined && offset === job.expected.size)) {
+    const fetched = await fetchInto(job, handle, offset, slot);
+    total = fetched.total;
+    if (fetched.restartedAt0 && state.resumedFrom > 0 && fetched.offset === 0) state.resumedFrom = 0;
+  }
+  const size = (await handle.stat()).size;
+  slot.hasher ??= createHasher(withMd5, size);
+  // The sync does not depend on the verdict: it runs while the last bytes are hashed.
+  const synced = handle.datasync();
+  synced.catch(() => undefined);
+  const digest = await slot.hasher.digest();
+  verify(job, digest, size, state.resumedFrom > 0);
+  await synced;
+  await rename(job.partialPath, job.target);
+  emitProgress(job, size, total ?? size);
+  return {
+    path: job.target, url: job.safeUrl, bytes: size, sha256: digest.sha256, md5: digest.md5,
+    resumedFrom: state.resumedFrom, attempts: job.attempts, reused: false, unverified: !state.resumable,
+    elapsedMs: performance.now() - job.started,
+  };
+}
+
+/**
+ * After a failed attempt: resolve to try again (a restart from byte 0 once, or a transport
+ * retry within remote_max_retries that resumes the kept prefix), or throw, leaving the partial
+ * as conda would (removed on checksum and 4xx failures, and whenever no checksum can prove it).
+ */
+async function recoverOrThrow(job: Job, handle: LockedFile['handle'], err: unknown, state: Attempts): Promise<void> {
+  if (err instanceof RestartFromZero) {
+    await handle.truncate(0);
+    job.validator = undefined;
+    if (state.restartedFromZero) {
+      if (err.error) throw err.error;
+      throw new CondaError(`Download of ${job.safeUrl.toString()} failed twice: ${err.reason}`,
+        { code: 'CG_BAD_RESPONSE', url: job.safeUrl, attempts: job.attempts });
+    }
+    job.opts.log?.(`Retry failed partial download ${job.target} (${err.reason})`);
+    state.restartedFromZero = true;
+    state.resumedFrom = 0;
+    return;
+  }
+  if (err instanceof ChecksumMismatchError || isClientError(err)) {
+    await handle.truncate(0); // conda deletes the .partial on these
+    throw err;
+  }
+  const retryable = err instanceof IncompleteBodyError || (!(err instanceof GatewayError) && isRetryableError(err));
+  if (retryable && state.retries.canRetry) {
+    const reason = (err as { code?: string }).code ?? 'body interrupted';
+    const url = job.safeUrl.toString();
+    await state.retries.spend({ url, reason, attempt: job.attempts, message: () => `resuming ${url} after ${reason}` });
+    return;
+  }
+  if (!state.resumable) await handle.truncate(0);
+  throw err;
 }
 
 function isClientError(err: unknown): boolean {

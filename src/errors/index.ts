@@ -5,5 +5,6 @@ export { GatewayError, isGatewayError, hasCode } from './gateway-error.js';
 export type { GatewayErrorOptions, GatewayErrorJson, JsonValue } from './gateway-error.js';
 export * from './classes.js';
 export { CondaHTTPError, httpErrorFromResponse, httpHelpText, formatElapsed } from './http-error.js';
+export type { ErrorBodySource } from './error-body.js';
 export type { CondaHTTPErrorArgs, ResponseLike } from './http-error.js';
 export { fromSystemError } from './from-system.js';

@@ -13,6 +13,7 @@ import { maskUrl } from '../redact/safe-url.js';
 import { toGatewayError } from '../session/map-error.js';
 import { urlForCache } from './pkgs-dir.js';
 import type { FetchEvent, PackageSpec } from './types.js';
+import type { StreamedExtraction } from './extract/stream-extract.js';
 
 /** Extractions at once: they are CPU-bound (zstd, bzip2), so about one per core, at most 4. */
 export function defaultExtractJobs(): number {
@@ -37,7 +38,8 @@ export function recordedUrl(url: string, keepCredentials: boolean): string {
   return keepCredentials ? url.replace(/#.*$/s, '') : urlForCache(url);
 }
 
-export function extractStep(ctx: ExtractContext, pkg: PackageSpec, known?: { md5?: string; sha256?: string }): Promise<ExtractOutcome> {
+export function extractStep(ctx: ExtractContext, pkg: PackageSpec, known?: { md5?: string; sha256?: string },
+  streamed?: StreamedExtraction): Promise<ExtractOutcome> {
   return ctx.slot(async () => {
     const masked = maskUrl(pkg.url);
     ctx.emit({ type: 'extract-start', url: masked, fileName: pkg.fileName });
@@ -45,31 +47,18 @@ export function extractStep(ctx: ExtractContext, pkg: PackageSpec, known?: { md5
       const { extractPackage } = await import('./extract/extract-package.js');
       const done = await extractPackage({
         pkgsDir: ctx.pkgsDir, pkg, recordUrl: recordedUrl(pkg.url, ctx.keepCredentials), known, noLock: ctx.noLock, signal: ctx.signal,
+        streamed,
       });
       if (!done.reused) ctx.emit({
         type: 'extracted', url: masked, fileName: pkg.fileName, path: done.path, files: done.files, bytes: done.bytes,
-        elapsedMs: Math.round(done.elapsedMs),
+        elapsedMs: Math.round(done.elapsedMs), streamed: done.streamed,
       });
       return { ok: true, path: done.path, reused: done.reused };
     } catch (err) {
       if (err instanceof PackageArchiveError) await rm(join(ctx.pkgsDir, pkg.fileName), { force: true }).catch(() => undefined);
       return { ok: false, error: toGatewayError(err, { url: pkg.url, path: join(ctx.pkgsDir, pkg.fileName) }) };
+    } finally {
+      await streamed?.discard();
     }
   });
-}
-
-/** At most `limit` calls of `slot(fn)` run at once; the rest wait in order. */
-export function createSlots(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: Array<() => void> = [];
-  return async <T>(fn: () => Promise<T>): Promise<T> => {
-    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  };
 }

@@ -10,6 +10,7 @@ import { toGatewayError } from '../session/map-error.js';
 import type { Candidate } from './mirrors.js';
 import { result, type RunState } from './fetch-run.js';
 import type { PackageResult, PackageSpec } from './types.js';
+import type { StreamedExtraction } from './extract/stream-extract.js';
 
 /** How often `progress` events are emitted per package, at most. */
 export const PROGRESS_INTERVAL_MS = 100;
@@ -25,6 +26,8 @@ const FAILOVER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 export interface Fetched {
   fetched: PackageResult;
   known: { md5?: string; sha256?: string };
+  /** Extracted while downloading; the extraction step accepts or drops it. */
+  streamed?: StreamedExtraction;
 }
 
 /** Try each candidate URL in turn; a failure that another copy might not have moves on. 'busy': another process holds it. */
@@ -34,13 +37,15 @@ export async function fetchOne(state: RunState, pkg: PackageSpec, patient: boole
   const failures: GatewayError[] = [];
   for (let i = 0; i < candidates.length; i++) {
     const candidate = candidates[i]!;
+    const streamed = await startStreamed(state, pkg);
     try {
-      const done = await attempt(state, pkg, candidate, patient);
+      const done = await attempt(state, pkg, candidate, patient, streamed);
       state.bytesFetched += done.reused ? 0 : done.bytes - done.resumedFrom;
       const known = { sha256: done.sha256, ...(done.md5 ? { md5: done.md5 } : {}) };
       if (done.reused) {
         // Another process placed it while we waited: found in the cache, so its URL is recorded all the same.
         state.emit({ type: 'cached', url: masked, fileName: pkg.fileName, path: done.path, bytes: done.bytes, unverified: false });
+        await streamed?.discard();
         return { fetched: result(pkg, state.pkgsDir, 'cached', done.bytes, false), known };
       }
       state.emit({
@@ -48,8 +53,9 @@ export async function fetchOne(state: RunState, pkg: PackageSpec, patient: boole
         ...(done.md5 ? { md5: done.md5 } : {}), resumedFrom: done.resumedFrom, attempts: done.attempts,
         elapsedMs: Math.round(done.elapsedMs), unverified: done.unverified, from: done.url.toString(),
       });
-      return { fetched: result(pkg, state.pkgsDir, 'fetched', done.bytes, done.unverified), known };
+      return { fetched: result(pkg, state.pkgsDir, 'fetched', done.bytes, done.unverified), known, ...(streamed ? { streamed } : {}) };
     } catch (err) {
+      await streamed?.discard();
       const error = toGatewayError(err, { url: candidate.url, path: join(state.pkgsDir, pkg.fileName) });
       if (state.abort.signal.aborted) {
         return result(pkg, state.pkgsDir, 'skipped', 0, false, error);
@@ -80,26 +86,41 @@ export function failed(state: RunState, pkg: PackageSpec, error: GatewayError): 
   return result(pkg, state.pkgsDir, 'failed', 0, false, error);
 }
 
-async function attempt(state: RunState, pkg: PackageSpec, candidate: Candidate, patient: boolean): Promise<DownloadResult> {
-  const masked = maskUrl(pkg.url);
-  const key = maskUrl(candidate.url);
-  state.active.set(key, pkg);
-  state.emit({ type: 'start', url: masked, fileName: pkg.fileName, ...(pkg.size !== undefined ? { size: pkg.size } : {}), ...(candidate.isOriginal ? {} : { mirror: key }) });
-  let last = 0;
+/** Downloads extracted while they arrive, at most: beyond this, a package is extracted from its tarball afterwards. */
+export const MAX_STREAMED = 4;
+/** With extraction on and a stream slot free, a streamed extraction fed by this download's bytes (loaded only then). */
+async function startStreamed(state: RunState, pkg: PackageSpec): Promise<StreamedExtraction | undefined> {
+  if (!state.extract || state.streaming >= MAX_STREAMED) return undefined;
+  state.streaming++;
+  const release = (): void => void state.streaming--;
   try {
-    return await download(candidate.url, cachePath(state.pkgsDir, pkg.fileName), {
-      md5: pkg.md5, sha256: pkg.sha256, size: pkg.size, session: state.session, signal: state.abort.signal,
-      sleep: state.opts.sleep, log: state.opts.log, ...(patient ? {} : { lockTimeoutMs: 0 }),
-      onRetry: (e) => state.emit({ type: 'retry', url: masked, fileName: pkg.fileName, attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
-      onProgress: (p) => {
-        const now = performance.now();
-        if (now - last < PROGRESS_INTERVAL_MS && p.bytes !== p.total) return;
-        last = now;
-        state.emit({ type: 'progress', url: masked, fileName: pkg.fileName, bytes: p.bytes, ...(p.total !== undefined ? { total: p.total } : {}) });
-      },
-    });
-  } finally {
-    state.active.delete(key);
+    const { StreamedExtraction } = await import('./extract/stream-extract.js');
+    return new StreamedExtraction({ pkgsDir: state.pkgsDir, pkg, md5: !pkg.md5, signal: state.abort.signal, onSettled: release });
+  } catch (err) {
+    release();
+    throw err;
   }
+}
+
+async function attempt(state: RunState, pkg: PackageSpec, candidate: Candidate, patient: boolean,
+  streamed: StreamedExtraction | undefined): Promise<DownloadResult> {
+  const masked = maskUrl(pkg.url);
+  state.emit({
+    type: 'start', url: masked, fileName: pkg.fileName, ...(pkg.size !== undefined ? { size: pkg.size } : {}),
+    ...(candidate.isOriginal ? {} : { mirror: maskUrl(candidate.url) }),
+  });
+  let last = 0;
+  return download(candidate.url, cachePath(state.pkgsDir, pkg.fileName), {
+    md5: pkg.md5, sha256: pkg.sha256, size: pkg.size, session: state.session, signal: state.abort.signal,
+    sleep: state.opts.sleep, log: state.opts.log, ...(patient ? {} : { lockTimeoutMs: 0 }),
+    ...(streamed ? { onChunk: streamed.onChunk } : {}),
+    onRetry: (e) => state.emit({ type: 'retry', url: masked, fileName: pkg.fileName, attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
+    onProgress: (p) => {
+      const now = performance.now();
+      if (now - last < PROGRESS_INTERVAL_MS && p.bytes !== p.total) return;
+      last = now;
+      state.emit({ type: 'progress', url: masked, fileName: pkg.fileName, bytes: p.bytes, ...(p.total !== undefined ? { total: p.total } : {}) });
+    },
+  });
 }
 

@@ -17,7 +17,8 @@ import { MirrorSelector } from './mirrors.js';
 import { packageFromUrl } from './package-url.js';
 import { checkCached, defaultPkgsDir, listPkgsDir, preparePkgsDir, UrlsTxt } from './pkgs-dir.js';
 import { checkExtracted } from './extract/cache-state.js';
-import { createSlots, defaultExtractJobs, extractStep } from './extract-step.js';
+import { defaultExtractJobs, extractStep } from './extract-step.js';
+import { createSlots, settleAll } from '../util/limiter.js';
 import { mergeSpecs } from './read-specs.js';
 import { largestFirst, runScheduled } from './scheduler.js';
 import type { FetchEvent, FetchSummaryJson, PackageResult, PackageSpec } from './types.js';
@@ -125,7 +126,7 @@ function startRun(specs: ReadonlyArray<PackageSpec | string>, opts: FetchPackage
 async function planRun(run: Run): Promise<Plan> {
   const plan: Plan = { toExtractOnly: [], toFetch: [] };
   const present = await listPkgsDir(run.pkgsDir);
-  await forEachLimited(run.packages, 4, async (pkg) => {
+  await settleAll(run.packages, async (pkg) => {
     const folder = run.extract ? await checkExtracted(run.pkgsDir, pkg) : undefined;
     const tarball = folder ? undefined : await checkCached(run.pkgsDir, pkg, present);
     if (!folder && !tarball) {
@@ -140,7 +141,7 @@ async function planRun(run: Run): Promise<Plan> {
     if (!run.opts.dryRun) await run.urls.add(pkg.url, { keepCredentials: run.keepCredentials });
     run.results.set(pkg, result(pkg, run.pkgsDir, 'cached', hit.bytes, hit.unverified, undefined, folder?.path));
     run.emit({ type: 'cached', url: maskUrl(pkg.url), fileName: pkg.fileName, path: hit.path, bytes: hit.bytes, unverified: hit.unverified });
-  });
+  }, 4);
   return plan;
 }
 
@@ -155,20 +156,16 @@ function emitPlan(run: Run, plan: Plan): void {
 
 /** Downloads under the scheduler; each verified tarball goes on to extraction without holding a download slot. */
 async function execute(run: Run, plan: Plan): Promise<void> {
-  const active = new Map<string, PackageSpec>();
+  // Mirrors are chosen here, per package (with failover on checksum mismatches too), not again by the session.
+  // Each download reports its own transport retries (download() passes its onRetry per request).
   const mirrors = new MirrorSelector(run.settings.mirrors);
   const session = createSession({
-    // Mirrors are chosen here, per package (with failover on checksum mismatches too), not again by the session.
     settings: Object.freeze({ ...run.settings, mirrors: {} }), log: run.opts.log, sleep: run.opts.sleep,
     // Every place each package may come from, in the order the downloads start (OCI registries batch their tokens).
     expectedUrls: [...plan.toFetch].sort(largestFirst).flatMap((pkg) => mirrors.candidates(pkg.url).flatMap((c) => urlOrNone(c.url))),
-    onRetry: (e) => {
-      const pkg = active.get(e.url);
-      run.emit({ type: 'retry', url: pkg ? maskUrl(pkg.url) : e.url, fileName: pkg?.fileName ?? '', attempt: e.attempt, delayMs: e.delayMs, reason: e.reason });
-    },
   });
   const state: RunState = Object.assign(run, {
-    session, mirrors, active,
+    session, mirrors, streaming: 0,
     extractor: {
       pkgsDir: run.pkgsDir, emit: run.emit, keepCredentials: run.keepCredentials, noLock: run.settings.noLock,
       signal: run.abort.signal, slot: createSlots(Math.max(1, run.opts.extractJobs ?? defaultExtractJobs())),
@@ -214,12 +211,12 @@ function settle(state: RunState, pkg: PackageSpec, r: PackageResult | Fetched): 
     state.pending.push(state.urls.add(pkg.url, { keepCredentials: state.keepCredentials }));
     return;
   }
-  state.pending.push(extractThen(state, pkg, r.known, (path) => ({ ...r.fetched, extractedPath: path })));
+  state.pending.push(extractThen(state, pkg, r.known, (path) => ({ ...r.fetched, extractedPath: path }), r.streamed));
 }
 
 function extractThen(state: RunState, pkg: PackageSpec, known: { md5?: string; sha256?: string } | undefined,
-  ok: (path: string) => PackageResult): Promise<void> {
-  return extractStep(state.extractor, pkg, known).then(async (outcome) => {
+  ok: (path: string) => PackageResult, streamed?: Fetched['streamed']): Promise<void> {
+  return extractStep(state.extractor, pkg, known, streamed).then(async (outcome) => {
     if (outcome.ok) {
       if (!outcome.reused) state.extracted++;
       await state.urls.add(pkg.url, { keepCredentials: state.keepCredentials });
@@ -260,12 +257,4 @@ function urlOrNone(url: string): URL[] {
   } catch {
     return [];
   }
-}
-
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -37,8 +37,8 @@ export interface RunState extends Run {
   session: Session;
   mirrors: MirrorSelector;
   extractor: ExtractContext;
-  /** Masked candidate URL → the package it serves, to attribute session retries. */
-  active: Map<string, PackageSpec>;
+  /** Streamed extractions running (at most MAX_STREAMED). */
+  streaming: number;
 }
 
 

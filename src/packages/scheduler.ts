@@ -4,6 +4,7 @@
  * A task whose host is saturated lets a later task for another host go ahead.
  */
 import { transfersWithinFdLimit } from '../core/fd-pressure.js';
+import { Limiter } from '../util/limiter.js';
 
 export interface ScheduledTask {
   readonly host: string;
@@ -25,38 +26,14 @@ export function largestFirst(a: { readonly size?: number }, b: { readonly size?:
 }
 
 /** Resolves when every started task has settled; returns the tasks never started. */
-export function runScheduled<T extends ScheduledTask>(tasks: readonly T[], options: ScheduleOptions): Promise<T[]> {
-  const pending = [...tasks].sort(largestFirst);
-  const perHost = new Map<string, number>();
+export async function runScheduled<T extends ScheduledTask>(tasks: readonly T[], options: ScheduleOptions): Promise<T[]> {
+  const ordered = [...tasks].sort(largestFirst);
   // Never more at once than the open-file limit can carry: past it, transfers would hold every descriptor and wait.
-  const limit = transfersWithinFdLimit(Math.max(1, options.limit));
-  const hostLimit = Math.max(1, options.perHost);
-  let active = 0;
-  return new Promise((resolvePromise) => {
-    const pump = (): void => {
-      if (options.signal?.aborted) {
-        if (active === 0) resolvePromise(pending.splice(0));
-        return;
-      }
-      for (let i = 0; i < pending.length && active < limit;) {
-        const task = pending[i]!;
-        const busy = perHost.get(task.host) ?? 0;
-        if (busy >= hostLimit) {
-          i++;
-          continue;
-        }
-        pending.splice(i, 1);
-        active++;
-        perHost.set(task.host, busy + 1);
-        task.run().catch(() => undefined).finally(() => {
-          active--;
-          perHost.set(task.host, (perHost.get(task.host) ?? 1) - 1);
-          pump();
-        });
-      }
-      if (active === 0) resolvePromise(pending.splice(0));
-    };
-    options.signal?.addEventListener('abort', pump, { once: true });
-    pump();
-  });
+  const limiter = new Limiter({ limit: transfersWithinFdLimit(Math.max(1, options.limit)), perKey: options.perHost, signal: options.signal });
+  const started = new Set<T>();
+  await Promise.allSettled(ordered.map((task) => limiter.run(() => {
+    started.add(task);
+    return task.run();
+  }, task.host)));
+  return ordered.filter((task) => !started.has(task));
 }

@@ -52,7 +52,8 @@ export type FetchEvent =
   | { type: 'cached'; url: string; fileName: string; path: string; bytes: number; unverified: boolean }
   /** Extraction phase: a package starts being extracted into its cache folder, and is done. */
   | { type: 'extract-start'; url: string; fileName: string }
-  | { type: 'extracted'; url: string; fileName: string; path: string; files: number; bytes: number; elapsedMs: number }
+  /** `streamed`: extracted while downloading (false: from the verified tarball afterwards). */
+  | { type: 'extracted'; url: string; fileName: string; path: string; files: number; bytes: number; elapsedMs: number; streamed: boolean }
   | {
     type: 'done'; url: string; fileName: string; path: string; bytes: number; sha256: string; md5?: string;
     resumedFrom: number; attempts: number; elapsedMs: number; unverified: boolean; from: string;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { basename, dirname, join } from 'node:path';
-import { lockFile, type LockedFile } from '../core/file-lock.js';
+import { checkLockCheck, lockFile, type LockedFile } from '../core/file-lock.js';
 import type { CachePaths } from './cache-key.js';
 import { emptyState, nowNs, parseState, serializeState, type RepodataState } from './cache-state.js';
 
@@ -135,6 +135,18 @@ export class RepodataCache {
   /** Serialises fetches of this index across processes (held over the network transfer). */
   fetchLock(): Promise<LockedFile> {
     return lockNoSymlink(`${this.paths.base}.fetch.lock`, this.lockOptions());
+  }
+
+  /**
+   * `quick()` without the lock; when it has no answer, `locked()` under the fetch lock, after
+   * the stale temps are removed. `locked` must look at the cache again: another thread or
+   * process may just have refreshed it.
+   */
+  underFetchLock<T>(quick: () => Promise<T | undefined>, locked: () => Promise<T>): Promise<T> {
+    return checkLockCheck(quick, () => this.fetchLock(), async () => {
+      await this.removeStaleTemps();
+      return locked();
+    });
   }
 
   /**

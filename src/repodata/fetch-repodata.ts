@@ -7,15 +7,14 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Settings } from '../core/settings.js';
-import { defaultSettings } from '../config/load-settings.js';
 import { SafeUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';
+import { withSession } from '../session/with-session.js';
 import { toGatewayError } from '../session/map-error.js';
 import { cachePaths, credentialFreeUrl, defaultCacheDir, subdirUrl, type CachePaths } from './cache-key.js';
 import { RepodataCache } from './cache.js';
 import { jsonSafeState, nowNs, type RepodataState } from './cache-state.js';
 import { invalidRepodata } from './errors.js';
-import { lazySession } from './lazy-session.js';
 import { resolveLimits, type RepodataLimits } from './limits.js';
 import { cachedParseError, fileResult, memoryResult } from './records.js';
 import { decide } from './freshness.js';
@@ -39,20 +38,16 @@ export function parseRepodata(bytes: Buffer | string, url: string): Repodata {
 }
 
 export async function fetchRepodata(channelUrl: string, subdir: string, opts: FetchRepodataOptions = {}): Promise<FetchRepodataResult> {
-  const settings = opts.session?.settings ?? opts.settings ?? defaultSettings();
-  // Built on the first request only: a fresh cache needs none.
-  const session = opts.session ?? lazySession({ settings, log: opts.log, sleep: opts.sleep, onRetry: opts.onRetry });
-  try {
+  // withSession's own session is built on the first request only: a fresh cache needs none.
+  return withSession(opts, async (session, settings) => {
     if (opts.packages && opts.packages.length > 0 && settings.repodataUseShards) {
       const subdirs = subdir === 'noarch' ? ['noarch'] : [subdir, 'noarch'];
       const sharded = await fetchShardedSubset(channelUrl, subdirs, opts.packages, { ...opts, settings, session });
       const mine = sharded?.get(subdir);
       if (mine) return mine;
     }
-    return await fetchFull(channelUrl, subdir, { ...opts, settings, session });
-  } finally {
-    if (!opts.session) await session.close();
-  }
+    return fetchFull(channelUrl, subdir, { ...opts, settings, session });
+  });
 }
 
 type DataProbe = Awaited<ReturnType<RepodataCache['probe']>>;
@@ -115,19 +110,15 @@ class FullFetch {
 
   async run(): Promise<FetchRepodataResult> {
     await mkdir(this.cacheDir, { recursive: true });
-    const quickState = await this.cache.loadState(this.cleanUrl);
-    const quick = await this.fromCache(quickState, await this.cache.probe(quickState), false);
-    if (quick) return quick;
-    // Under the fetch lock, look again: another thread or process may just have refreshed it.
-    const fetchLock = await this.cache.fetchLock();
-    try {
-      await this.cache.removeStaleTemps();
+    const look = async (lockHeld: boolean) => {
       const state = await this.cache.loadState(this.cleanUrl);
       const probe = await this.cache.probe(state);
-      return (await this.fromCache(state, probe, true)) ?? (await this.refresh(state, probe));
-    } finally {
-      await fetchLock.release();
-    }
+      return { state, probe, found: await this.fromCache(state, probe, lockHeld) };
+    };
+    return this.cache.underFetchLock(async () => (await look(false)).found, async () => {
+      const { state, probe, found } = await look(true);
+      return found ?? (await this.refresh(state, probe));
+    });
   }
 
   /**

@@ -3,6 +3,7 @@ export { fetchRepodata, parseRepodata } from './fetch-repodata.js';
 export { decide } from './freshness.js';
 export type { CacheDecision, DecideInput } from './freshness.js';
 export { fetchShardedSubset, fetchShardIndex, SHARD_INDEX_FN } from './sharded.js';
+export type { ShardOptions, LoadedIndex } from './sharded.js';
 export { cacheKey, cachePaths, credentialFreeUrl, defaultCacheDir, keyedUrl, subdirUrl } from './cache-key.js';
 export type { CachePaths } from './cache-key.js';
 export {

@@ -13,29 +13,30 @@ import type { Settings } from '../core/settings.js';
 import { SafeUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';
 import { toGatewayError } from '../session/map-error.js';
+import { settleAll } from '../util/limiter.js';
 import { cachePaths, credentialFreeUrl, defaultCacheDir, subdirUrl } from './cache-key.js';
 import { RepodataCache } from './cache.js';
 import { emptyState, jsonSafeState, nowNs, setHasFormat, shouldCheckFormat, stateFromResponse, type RepodataState } from './cache-state.js';
 import { invalidRepodata } from './errors.js';
 import { decide } from './freshness.js';
 import { assembleSubset, parseShard, parseShardIndex, shardDependencies, shardUrl, type Shard, type ShardIndex } from './shards.js';
-import { BodyRetries, conditionalHeaders, discard, repodataHttpError, send, type TransferContext } from './transfer.js';
+import { BodyRetries, conditionalHeaders, repodataHttpError, send, type TransferContext } from './transfer.js';
 import type { CacheResult, FetchRepodataOptions, FetchRepodataResult } from './types.js';
 import { budgetError, tooLarge } from './body-guard.js';
 import { resolveLimits, type RepodataLimits } from './limits.js';
 import { memoryResult } from './records.js';
-import { nodeBodyOf } from '../core/response-info.js';
+import { nodeBodyOf, discardBody } from '../core/response-info.js';
 import type { Response } from 'undici';
 import { DecodedTooLargeError, decodeZstd, ZstdDecodeError } from './zst.js';
 
 export const SHARD_INDEX_FN = 'repodata_shards.msgpack.zst';
 
-interface ShardOptions extends FetchRepodataOptions {
+export interface ShardOptions extends FetchRepodataOptions {
   settings: Settings;
   session: Session;
 }
 
-interface LoadedIndex {
+export interface LoadedIndex {
   subdir: string;
   indexUrl: string;
   index: ShardIndex;
@@ -112,7 +113,9 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
     }
     if (!networkAllowed) return null;
     if (!lockHeld) return undefined;
-    const ctx: TransferContext = { url, cleanUrl, channelUrl, subdir, session: opts.session, settings, signal: opts.signal, log, limits };
+    const ctx: TransferContext = {
+      url, cleanUrl, channelUrl, subdir, session: opts.session, settings, signal: opts.signal, log, limits, onRetry: opts.onRetry,
+    };
     const res = await send(ctx, indexUrl, conditionalHeaders(state, data.trusted));
     if (res.ok) {
       let bytes: Uint8Array;
@@ -129,11 +132,11 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
       return loaded(index, saved, data.trusted ? 'updated' : 'miss');
     }
     if (res.status === 304 && data.trusted) {
-      await discard(res);
+      await discardBody(res);
       return loaded(await decodeIndex(data.bytes, indexUrl, limits), await cache.refresh(state), 'revalidated');
     }
     if (isNoShardsStatus(res.status)) {
-      await discard(res);
+      await discardBody(res);
       const none = emptyState(cleanUrl);
       setHasFormat(none, 'shards', false);
       await cache.writeState({ ...none, refresh_ns: nowNs() });
@@ -143,26 +146,7 @@ export async function fetchShardIndex(channelUrl: string, subdir: string, opts: 
     throw await repodataHttpError(ctx, res, SHARD_INDEX_FN);
   };
 
-  const quick = await attempt(false);
-  if (quick !== undefined) return quick;
-  const lock = await cache.fetchLock();
-  try {
-    await cache.removeStaleTemps();
-    return (await attempt(true)) ?? null;
-  } finally {
-    await lock.release();
-  }
-}
-
-/**
- * Run `fn` over every item at once. The first error is thrown only once all have settled
- * (no write outlives the call).
- */
-async function settleAll<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const settled = await Promise.allSettled(items.map(fn));
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return settled.map((r) => (r as PromiseFulfilledResult<R>).value);
+  return cache.underFetchLock(() => attempt(false), async () => (await attempt(true)) ?? null);
 }
 
 /** One shard by hash: from `<cache>/shards/<hex>.msgpack.zst` when present and intact, else downloaded and checked. */
@@ -177,12 +161,12 @@ async function loadShard(url: string, hex: string, shardDir: string, opts: Shard
   for (;;) {
     let res;
     try {
-      res = await opts.session.fetch(url, { signal: opts.signal });
+      res = await opts.session.fetch(url, { signal: opts.signal, onRetry: opts.onRetry });
     } catch (err) {
       throw toGatewayError(err, { url, channelAlias: opts.settings.channelAlias });
     }
     if (isNoShardsStatus(res.status)) {
-      await discard(res);
+      await discardBody(res);
       throw new NoShards(`shard host answered ${res.status}`);
     }
     if (!res.ok) {

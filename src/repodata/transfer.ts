@@ -16,11 +16,10 @@ import { GatewayError } from '../errors/gateway-error.js';
 import { CondaHTTPError, httpErrorFromResponse } from '../errors/http-error.js';
 import { maskUrl } from '../redact/safe-url.js';
 import type { Session } from '../session/create-session.js';
-import { getResponseInfo, nodeBodyOf, wireBytesOf } from '../core/response-info.js';
+import { getResponseInfo, nodeBodyOf, wireBytesOf, discardBody } from '../core/response-info.js';
 import { toGatewayError } from '../session/map-error.js';
-import { delayFor } from '../session/retry/backoff.js';
+import { RetryBudget } from '../core/retry.js';
 import type { RetryEvent } from '../core/types.js';
-import { sleep as defaultSleep } from '../util/sleep.js';
 import { setHasFormat, shouldCheckFormat, stateFromResponse, type RepodataState } from './cache-state.js';
 import { UnavailableInvalidChannel } from './errors.js';
 import { budgetError, RepodataBodyGuard } from './body-guard.js';
@@ -98,7 +97,7 @@ export async function transferRepodata(ctx: TransferContext, previous: RepodataS
           ctx.log(`Could not decompress ${maskUrl(zstUrl)} as zstd. Fall back to .json. (${err.message})`);
         }
       } else if (res.status >= 400 && res.status < 500 && res.status !== 416) {
-        await discard(res);
+        await discardBody(res);
       } else {
         // conda's conda_http_errors(url, repodata_fn) names repodata.json even for the .zst request.
         throw await repodataHttpError(ctx, res, 'repodata.json');
@@ -112,7 +111,7 @@ export async function transferRepodata(ctx: TransferContext, previous: RepodataS
     const res = await send(ctx, jsonUrl, headers);
     if (res.status === 304) return notModified(res, state);
     if (res.status === 404) {
-      await discard(res);
+      await discardBody(res);
       const noarch = ctx.subdir === 'noarch' || ctx.url.endsWith('/noarch');
       if (noarch && !ctx.settings.allowNonChannelUrls) {
         throw new UnavailableInvalidChannel({
@@ -144,31 +143,30 @@ export async function transferRepodata(ctx: TransferContext, previous: RepodataS
  * else, and a cancelled transfer, is thrown as it is.
  */
 export class BodyRetries {
-  #used = 0;
+  readonly #budget: RetryBudget;
 
-  constructor(readonly ctx: Pick<TransferContext, 'settings' | 'signal' | 'log' | 'sleep' | 'onRetry'>) {}
+  constructor(readonly ctx: Pick<TransferContext, 'settings' | 'signal' | 'log' | 'sleep' | 'onRetry'>) {
+    this.#budget = new RetryBudget(ctx.settings, { log: ctx.log, onRetry: ctx.onRetry, sleep: ctx.sleep, signal: ctx.signal });
+  }
 
   /** Resolves (after the backoff) when `error` may be retried; otherwise throws it. */
   async again(error: GatewayError, url: string): Promise<void> {
-    const { settings, signal } = this.ctx;
     const interrupted = error.code === 'CG_CONNECTION' || error.code === 'CG_TIMEOUT';
-    if (!interrupted || signal?.aborted || this.#used >= settings.remoteMaxRetries) {
-      error.attempts = Math.max(error.attempts, this.#used + 1);
+    if (!interrupted || !this.#budget.canRetry) {
+      error.attempts = Math.max(error.attempts, this.#budget.used + 1);
       throw error;
     }
-    this.#used++;
-    const delayMs = delayFor({
-      retry: this.#used, backoffFactor: settings.remoteBackoffFactor, retryAfterMaxMs: settings.remoteRetryAfterMaxSecs * 1000,
-    });
     const reason = error.code === 'CG_TIMEOUT' ? 'body read timed out' : 'body interrupted';
-    this.ctx.log(`${maskUrl(url)}: ${reason}; downloading it again (retry ${this.#used} of ${settings.remoteMaxRetries})`);
-    this.ctx.onRetry?.({ url: maskUrl(url), attempt: this.#used, delayMs, reason });
-    await (this.ctx.sleep ?? defaultSleep)(delayMs, signal);
+    const max = this.ctx.settings.remoteMaxRetries;
+    await this.#budget.spend({
+      url: maskUrl(url), reason,
+      message: (_delayMs, retry) => `${maskUrl(url)}: ${reason}; downloading it again (retry ${retry} of ${max})`,
+    });
   }
 }
 
 async function notModified(res: Response, state: RepodataState): Promise<TransferOutcome> {
-  await discard(res);
+  await discardBody(res);
   return { kind: 'not-modified', state };
 }
 
@@ -178,7 +176,7 @@ function errorContext(ctx: TransferContext, url: string, path?: string) {
 
 export async function send(ctx: TransferContext, url: string, headers: Record<string, string>): Promise<Response> {
   try {
-    return await ctx.session.fetch(url, { headers, signal: ctx.signal });
+    return await ctx.session.fetch(url, { headers, signal: ctx.signal, onRetry: ctx.onRetry });
   } catch (err) {
     throw toGatewayError(err, errorContext(ctx, url));
   }
@@ -281,6 +279,3 @@ async function run(ctx: TransferContext, url: string, streams: Array<NodeJS.Read
   }
 }
 
-export async function discard(res: Response): Promise<void> {
-  await res.body?.cancel().catch(() => undefined);
-}

@@ -99,6 +99,8 @@ function bothListeners(session?: (event: RetryEvent) => void, request?: (event: 
 
 export interface Session {
   readonly settings: Settings;
+  /** URL schemes this session has an adapter for (built-in ones plus SessionOptions.adapters), without the colon. */
+  readonly schemes: readonly string[];
   /** Fetch a URL of any supported scheme; resolves to a WHATWG Response (undici's class). */
   fetch(url: string | URL, init?: FetchInit): Promise<Response>;
   close(): Promise<void>;
@@ -130,6 +132,7 @@ export function createSession(options: SessionOptions = {}): Session {
 
   return {
     settings,
+    schemes: Object.freeze(adapters.schemes),
     async fetch(input, init = {}) {
       const url = parseRequestUrl(input);
       const req: GatewayRequest = {
@@ -156,7 +159,25 @@ export function createSession(options: SessionOptions = {}): Session {
   };
 }
 
-const sessionCache = new WeakMap<Settings, Map<string, Session>>();
+/**
+ * Every option but `settings` shapes a session (its listeners, auth, adapters…), so a cached
+ * session is reused only for the same values; typed so a new option cannot be forgotten here.
+ */
+const SHAPING_OPTIONS: Record<Exclude<keyof SessionOptions, 'settings'>, true> = {
+  authHandler: true, credentialSources: true, channelName: true, sleep: true, onRetry: true, log: true,
+  headerMiddleware: true, adapters: true, plugins: true, expectedUrls: true,
+};
+
+function sameShape(a: SessionOptions, b: SessionOptions): boolean {
+  return (Object.keys(SHAPING_OPTIONS) as Array<keyof typeof SHAPING_OPTIONS>).every((name) => a[name] === b[name]);
+}
+
+interface CachedSession {
+  options: SessionOptions;
+  session: Session;
+}
+
+const sessionCache = new WeakMap<Settings, Map<string, CachedSession[]>>();
 
 /**
  * conda's get_session: the channel's `channel_settings` entry (exact channel name, or a
@@ -164,7 +185,9 @@ const sessionCache = new WeakMap<Settings, Map<string, Session>>();
  * `plugins`; with one, the session is `handler::channel` and the default credential
  * sources are not used (conda's CondaHttpAuth is replaced). An unknown handler name falls
  * back to the default session, as in conda, and says so in the log. Sessions are reused
- * per settings object and key; `closeSessions(settings)` releases them.
+ * per settings object and key, and only for a caller passing the same option values (the same
+ * log, listeners, adapters…; a caller with others gets a session of its own, cached as well):
+ * give per-request listeners to fetch() instead. `closeSessions(settings)` releases them all.
  */
 export function getSession(url: string | URL, options: SessionOptions & { settings: Settings }): Session {
   const parsed = parseRequestUrl(url);
@@ -185,15 +208,19 @@ export function getSession(url: string | URL, options: SessionOptions & { settin
     byKey = new Map();
     sessionCache.set(settings, byKey);
   }
-  let session = byKey.get(key);
-  if (!session) {
-    const authHandler = options.authHandler ?? spec?.create(channelName as string);
-    session = createSession({
-      ...options, authHandler, channelName: authHandler ? channelName : options.channelName,
-      credentialSources: options.credentialSources ?? (authHandler ? [] : undefined),
-    });
-    byKey.set(key, session);
+  let variants = byKey.get(key);
+  if (!variants) {
+    variants = [];
+    byKey.set(key, variants);
   }
+  const cached = variants.find((v) => sameShape(v.options, options));
+  if (cached) return cached.session;
+  const authHandler = options.authHandler ?? spec?.create(channelName as string);
+  const session = createSession({
+    ...options, authHandler, channelName: authHandler ? channelName : options.channelName,
+    credentialSources: options.credentialSources ?? (authHandler ? [] : undefined),
+  });
+  variants.push({ options: { ...options }, session });
   return session;
 }
 
@@ -202,5 +229,5 @@ export async function closeSessions(settings: Settings): Promise<void> {
   const byKey = sessionCache.get(settings);
   if (!byKey) return;
   sessionCache.delete(settings);
-  await Promise.all([...byKey.values()].map((s) => s.close()));
+  await Promise.all([...byKey.values()].flat().map((v) => v.session.close()));
 }

@@ -2,9 +2,13 @@
  * A connector for undici that keeps one known undici 7 bug from killing the process:
  * when a `Connection: close` response ends while its body is paused by backpressure,
  * the HTTP/1 parser asserts inside the socket's 'end' handler (nodejs/undici#5360,
- * fixed only in undici 8, which needs Node 22). We catch that assertion and cut the
- * connection instead: the body fails with a connection error, which download() resumes
- * with Range and callers see as a retryable CG_CONNECTION.
+ * fixed only in undici 8, which needs Node 22). So the socket's 'end' is held back while
+ * the parser is paused and delivered once the body is read again (the parser reads from the
+ * socket when it resumes): the response then completes normally. Should that assertion still
+ * fire (an undici whose parser we cannot see), we catch it and cut the connection instead:
+ * the body fails with a connection error, which download() resumes with Range and callers
+ * see as a retryable CG_CONNECTION. Cutting loses every byte undici had buffered but not yet
+ * handed over, so it is the fallback, not the way.
  *
  * Plain-http sockets read into shared 1 MiB slabs (Node's `onread`) instead of a fresh
  * 64 KiB buffer per read: a read takes whatever the kernel has (often several hundred KiB),
@@ -74,15 +78,67 @@ function guardEnd(socket: Socket): void {
       else if (code === 'UND_ERR_SOCKET' && tlsAlert) return emit.call(this, event, tlsAlert);
     }
     if (event !== 'end') return emit.call(this, event, ...rest);
+    const parser = parserOf(this);
+    if (parser?.paused) {
+      // Half-open until then: with allowHalfOpen false, Node would end our side and close the
+      // socket right after this 'end', and the close would reach the paused parser instead.
+      this.allowHalfOpen = true;
+      endWhenResumed(this, parser, () => {
+        endNow(this, rest);
+        if (!this.destroyed) this.end();
+      });
+      return true;
+    }
+    return endNow(this, rest);
+  } as typeof socket.emit;
+
+  const endNow = (sock: Socket, rest: unknown[]): boolean => {
     try {
-      return emit.call(this, event, ...rest);
+      return emit.call(sock, 'end', ...rest);
     } catch (err) {
       if ((err as { code?: string }).code !== 'ERR_ASSERTION') throw err;
       const cut = Object.assign(new Error('the server closed the connection while the response body was paused'), {
         code: 'UND_ERR_SOCKET',
       });
-      this.destroy(cut);
+      sock.destroy(cut);
       return true;
     }
-  } as typeof socket.emit;
+  };
+}
+
+/** The part of undici's HTTP/1 parser we look at: paused while its consumer is behind. */
+interface PausableParser {
+  paused: boolean;
+}
+
+/** undici keeps its parser on the socket under a private symbol; undefined when it is not there. */
+function parserOf(socket: Socket): PausableParser | undefined {
+  const key = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'parser');
+  const parser = key === undefined ? undefined : (socket as unknown as Record<symbol, unknown>)[key];
+  return parser && typeof (parser as PausableParser).paused === 'boolean' ? parser as PausableParser : undefined;
+}
+
+/**
+ * Call `end` once the parser is no longer paused. A paused parser resumes by reading the
+ * socket (undici's Parser.resume: socket.read(), then readMore), so each read is the moment to
+ * look again, after the read's data has been parsed. A socket destroyed meanwhile needs no end.
+ */
+function endWhenResumed(socket: Socket, parser: PausableParser, end: () => void): void {
+  const read = socket.read;
+  let pending = false;
+  socket.read = function guardedRead(this: Socket, ...args: Parameters<Socket['read']>) {
+    if (!pending) {
+      pending = true;
+      queueMicrotask(() => {
+        pending = false;
+        if (socket.destroyed) {
+          socket.read = read;
+        } else if (!parser.paused) {
+          socket.read = read;
+          end();
+        }
+      });
+    }
+    return read.apply(this, args);
+  } as Socket['read'];
 }

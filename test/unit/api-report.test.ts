@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 // @ts-expect-error: a plain ESM script without types
-import { apiReport, REPORT_PATH } from '../../scripts/api-report.mjs';
+import { apiLeaks, apiReport, REPORT_PATH } from '../../scripts/api-report.mjs';
 
 test('the committed API report matches the exported surface', () => {
   const committed = readFileSync(REPORT_PATH as string, 'utf8');
@@ -30,4 +30,8 @@ test('the root export holds what the README documents, not the building blocks',
   for (const name of ['decide', 'closureOf', 'LOCK_BYTE', 'nodeBodyOf', 'lockFile', 'parseState', 'createZstdDecoder']) {
     assert.ok(!names.includes(name), `${name} stays under a subpath`);
   }
+});
+
+test('every type a public signature names can be imported (the root exports all its own)', () => {
+  assert.deepEqual((apiLeaks as () => string[])(), []);
 });

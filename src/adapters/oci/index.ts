@@ -11,7 +11,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { Headers, type Response } from '../../util/undici.js';
 import { redactText } from '../../redact/redact-text.js';
 import { maskUrl } from '../../redact/safe-url.js';
-import { nodeBodyOf } from '../../core/response-info.js';
+import { nodeBodyOf, discardBody } from '../../core/response-info.js';
 import type { GatewayRequest, RequestContext } from '../../core/types.js';
 import { createHttpAdapter } from '../http/index.js';
 import { jsonResponse, responseFromNode } from '../response.js';
@@ -54,7 +54,7 @@ export function createOciAdapter(deps: AdapterDeps): OciAdapter {
     const headers = new Headers({ accept: MANIFEST_ACCEPT });
     const res = await client.fetch({ ...registryRequest(target, req, `/v2/${target.repository}/manifests/${target.tag}`, headers), method: 'GET' }, ctx);
     if (res.status === 404) {
-      await res.body?.cancel().catch(() => undefined);
+      await discardBody(res);
       return notFound(req, `no tag '${target.tag}' in ${target.repository}`);
     }
     if (res.status !== 200) return res;
@@ -93,7 +93,7 @@ export function createOciAdapter(deps: AdapterDeps): OciAdapter {
       headers.set('content-type', res.headers.get('content-type')!);
     }
     let body: Readable | null = req.method === 'HEAD' ? null : await nodeBodyOf(res);
-    if (req.method === 'HEAD') await res.body?.cancel().catch(() => undefined);
+    if (req.method === 'HEAD') await discardBody(res);
     if (body && res.status === 200 && !callerVerifies) {
       // A 206 slice cannot be checked alone; download() proves the whole file against its sha256.
       body = pipeline(body, digestVerifier(digest, size, maskUrl(req.url)), () => undefined) as unknown as Readable;
@@ -136,7 +136,7 @@ export function createOciAdapter(deps: AdapterDeps): OciAdapter {
     let res = await blob(target, req, ctx, digest);
     if (res.status === 404 && hinted && !target.digest) {
       // Pull-through caches fill blobs only after the manifest was asked for.
-      await res.body?.cancel().catch(() => undefined);
+      await discardBody(res);
       deps.log(`oci: ${maskUrl(req.url)}: blob ${digest} not found by digest; trying the manifest`);
       const resolved = await resolve(target, req, ctx);
       if (!('digest' in resolved)) return resolved;

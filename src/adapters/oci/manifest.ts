@@ -2,6 +2,7 @@
 import type { Response } from 'undici';
 import { CondaError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';
+import { discardBody } from '../../core/response-info.js';
 
 export const MANIFEST_ACCEPT = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -28,7 +29,7 @@ function bad(url: URL, why: string): CondaError {
 export async function readLayers(res: Response, url: URL): Promise<Layer[]> {
   const declared = Number(res.headers.get('content-length') ?? '0');
   if (declared > MAX_MANIFEST_BYTES) {
-    await res.body?.cancel().catch(() => undefined);
+    await discardBody(res);
     throw bad(url, `it is ${declared} bytes`);
   }
   const text = Buffer.from(await res.arrayBuffer()).toString('utf8');

@@ -16,6 +16,7 @@ import { maskUrl } from '../../redact/safe-url.js';
 import type { DebugLog, GatewayRequest, HttpMethod, RequestContext } from '../../core/types.js';
 import { userAgent } from '../../version.js';
 import type { Adapter } from '../../core/adapter.js';
+import { discardBody } from '../../core/response-info.js';
 import { parseChallenge, type Challenge } from './challenge.js';
 import { TokenBatches } from './token-batches.js';
 import { TokenCache, type CachedToken } from './tokens.js';
@@ -57,10 +58,6 @@ interface Want {
 
 function identity(credentials: string | undefined): string {
   return credentials ? createHash('sha256').update(credentials).digest('hex').slice(0, 16) : 'anonymous';
-}
-
-async function drain(res: Response): Promise<void> {
-  await res.body?.cancel().catch(() => undefined);
 }
 
 export class RegistryClient {
@@ -125,11 +122,11 @@ export class RegistryClient {
     if (res.status !== 401 || !challenge) return res;
     if (challenge.scheme === 'basic') {
       if (!r.credentials?.startsWith('Basic ') || sent === r.credentials) return res;
-      await drain(res);
+      await discardBody(res);
       return this.#send(url, r, r.credentials, ctx);
     }
     if (!challenge.params.realm || r.credentials?.startsWith('Bearer ')) return res;
-    await drain(res);
+    await discardBody(res);
     const refused = sent?.startsWith('Bearer ') ? sent.slice('Bearer '.length) : undefined;
     return this.#replay(url, { origin, key, scope: challenge.params.scope || r.scope }, refused, challenge.params.error, r, ctx);
   }
@@ -185,7 +182,7 @@ export class RegistryClient {
       }
       if (attempt >= 3 || (this.tokens.entryOf(token)?.keys.length ?? 1) < 2) return res;
       why = parseChallenge(res.headers.get('www-authenticate'))?.params.error;
-      await drain(res);
+      await discardBody(res);
       last = token;
     }
   }
@@ -258,7 +255,7 @@ export class RegistryClient {
       const res = await this.#http.send(req, ctx);
       const location = res.headers.get('location');
       if (!REDIRECTS.has(res.status) || !location) return res;
-      await drain(res);
+      await discardBody(res);
       if (hops >= MAX_REDIRECTS) throw new RedirectError(`Exceeded ${MAX_REDIRECTS} redirects.`, { url: current });
       let target: URL;
       try {

@@ -6,6 +6,7 @@
  */
 import { Headers, Response } from '../../util/undici.js';
 import type { Adapter } from '../../core/adapter.js';
+import { discardBody } from '../../core/response-info.js';
 import type { DebugLog, RequestContext } from '../../core/types.js';
 import { CondaError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';
@@ -60,7 +61,7 @@ export async function requestToken(deps: { http: Adapter; log: DebugLog }, at: T
   const started = Date.now();
   const res = await deps.http.send({ url: realm, method: 'GET', headers, signal: asker.signal }, ctx);
   if (res.status !== 200) {
-    await res.body?.cancel().catch(() => undefined);
+    await discardBody(res);
     deps.log(`oci: token service ${maskUrl(realm.origin + realm.pathname)} answered ${res.status} for ${what}`);
     throw new TokenRefused(res.status, res.statusText);
   }

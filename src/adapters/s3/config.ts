@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';
+import type { Env } from '../../core/types.js';
 
 export const DEFAULT_S3_REGION = 'us-east-1';
 
@@ -31,7 +32,6 @@ export interface S3Settings {
   readonly configFile: string;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
 
 function nonEmpty(value: string | undefined): string | undefined {
   const v = value?.trim();

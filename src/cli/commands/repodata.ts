@@ -32,7 +32,7 @@ export const registerRepodata: RegisterCommand = (program, env) => {
       const [repodata, { cliSettings, verboseLog, warnInsecure }, render, { resolveChannelUrls }, { lazySession }, path, { maskUrl }] =
         await Promise.all([
           import('../../repodata/index.js'), import('../context.js'), import('../render-error.js'),
-          import('../../config/channels.js'), import('../../repodata/lazy-session.js'), import('node:path'),
+          import('../../config/channels.js'), import('../../session/lazy-session.js'), import('node:path'),
           import('../../redact/safe-url.js'),
         ]);
       let session: import('../../session/create-session.js').Session | undefined;

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { download } from '../../download/download.js';
-import { createSession } from '../../session/create-session.js';
+import { withSession } from '../../session/with-session.js';
 import { createByteBar, formatBytes } from '../progress.js';
 import { demoPackages, type DemoStep } from './types.js';
 
@@ -11,8 +11,7 @@ export const fileChannelStep: DemoStep = {
   title: 'A local channel over file:// in offline mode (no network; a stopped download resumes from its .partial)',
   async run(ctx) {
     const settings = { ...ctx.settings, offline: true };
-    const session = createSession({ settings });
-    try {
+    await withSession({ settings }, async (session) => {
       const index = pathToFileURL(join(ctx.channelDir, 'noarch', 'repodata.json'));
       const res = await session.fetch(index, { method: 'HEAD' });
       ctx.print(`   HEAD ${index.href}: ${res.status}, ${res.headers.get('content-type')}, ${res.headers.get('content-length')} bytes`);
@@ -38,8 +37,6 @@ export const fileChannelStep: DemoStep = {
       }).finally(() => bar.stop());
       ctx.print(`  ok  ${pkg.fn.padEnd(44)} ${formatBytes(result.bytes).padStart(10)}  sha256 ${result.sha256.slice(0, 12)}…` +
         `  (resumed from byte ${result.resumedFrom})`);
-    } finally {
-      await session.close();
-    }
+    });
   },
 };

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { withSettings } from '../../config/load-settings.js';
 import { fetchRepodata } from '../../repodata/fetch-repodata.js';
 import { fetchShardedSubset } from '../../repodata/sharded.js';
-import { createSession } from '../../session/create-session.js';
+import { withSession } from '../../session/with-session.js';
 import type { FetchRepodataResult } from '../../repodata/types.js';
 import type { DemoStep } from './types.js';
 
@@ -28,15 +28,12 @@ export const repodataStep: DemoStep = {
     // local_repodata_ttl 0: always ask the server, which answers 304 Not Modified.
     await fetchAll('revalidate', withSettings(ctx.settings, { localRepodataTtl: 0 }));
     // Sharded repodata: only demo-cli and what its depends reach, over linux-64 and noarch together.
-    const session = createSession({ settings: ctx.settings });
-    try {
+    await withSession({ settings: ctx.settings }, async (session) => {
       const subsets = await fetchShardedSubset(ctx.server.url, SUBDIRS, ['demo-cli'], { cacheDir, settings: ctx.settings, session });
       for (const r of subsets?.values() ?? []) {
         const names = Object.values(r.repodata['packages.conda'] ?? {}).map((rec) => rec.name).sort();
         ctx.print(`  ${'sharded'.padEnd(12)} ${describe(r)}: ${names.join(', ')}`);
       }
-    } finally {
-      await session.close();
-    }
+    });
   },
 };

@@ -37,18 +37,18 @@ export interface ArchiveContext {
 }
 
 /** bzip2: the program when installed, else unbzip2-stream (pure JS). */
-async function bzip2Decompressor(ctx: ArchiveContext): Promise<NodeJS.ReadWriteStream> {
+export async function bzip2Decompressor(ctx: ArchiveContext): Promise<NodeJS.ReadWriteStream> {
   if (ctx.nativeTools !== false && await hasTool('bzip2')) return toolDecoder('bzip2');
   return (await loadBunzip())();
 }
 
-function corrupt(ctx: ArchiveContext, message: string, entry?: string, cause?: unknown): PackageArchiveError {
+export function corrupt(ctx: ArchiveContext, message: string, entry?: string, cause?: unknown): PackageArchiveError {
   return new PackageArchiveError(`Cannot extract ${ctx.packageName}: ${message}.`,
     { code: 'CG_PACKAGE_CORRUPT', package: ctx.packageName, ...(entry !== undefined ? { entry } : {}), cause });
 }
 
 /** Budget meter whose error names the package. */
-function metered(ctx: ArchiveContext, entry: string): Transform {
+export function metered(ctx: ArchiveContext, entry: string): Transform {
   return ctx.budget.meter((used, limit) => corrupt(ctx,
     `it decompresses to over ${limit} bytes (${FALLBACK_RATIO}x its size; read ${used})`, entry));
 }
@@ -58,7 +58,7 @@ function metered(ctx: ArchiveContext, entry: string): Transform {
  * closes (done, failed or abandoned), everything before it is destroyed too, so no
  * decoder process or file handle outlives the extraction.
  */
-function chain(first: Readable, ...rest: Array<NodeJS.ReadWriteStream | Transform>): Readable {
+export function chain(first: Readable, ...rest: Array<NodeJS.ReadWriteStream | Transform>): Readable {
   const all = [first, ...rest] as unknown as Readable[];
   const last = all.at(-1)!;
   for (const s of all.slice(0, -1)) s.on('error', (err: Error) => last.destroy(err));
@@ -129,7 +129,7 @@ async function components(zip: ZipFile, stem: string, ctx: ArchiveContext): Prom
 }
 
 /** Decoder failures (not our own typed errors) become CG_PACKAGE_CORRUPT naming the component. */
-function wrapErrors(ctx: ArchiveContext, stream: Readable, entry: string, codec: string): Readable {
+export function wrapErrors(ctx: ArchiveContext, stream: Readable, entry: string, codec: string): Readable {
   const original = stream.destroy.bind(stream);
   stream.destroy = (err?: Error) => original(err && !(err instanceof PackageArchiveError)
     ? corrupt(ctx, `invalid ${codec} data in ${entry}: ${err.message}`, entry, err) : err);

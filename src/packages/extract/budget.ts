@@ -15,7 +15,7 @@ export const DECLARED_SLACK_BYTES = 16 * 1024 * 1024;
 export class ByteBudget {
   /** Decompressed tar bytes seen by the meters. */
   produced = 0;
-  readonly producedLimit: number;
+  producedLimit: number;
   /** File bytes written to disk. */
   written = 0;
   writtenLimit = Infinity;
@@ -25,6 +25,16 @@ export class ByteBudget {
   constructor(archiveBytes: number, slack: number = DECLARED_SLACK_BYTES) {
     this.#slack = slack;
     this.producedLimit = archiveBytes * FALLBACK_RATIO + 64 * 1024 * 1024;
+  }
+
+  /** Streaming with the archive size still unknown: the cap follows the archive bytes received so far. */
+  allowArchiveBytes(archiveBytes: number): void {
+    this.producedLimit = Math.max(this.producedLimit, archiveBytes * FALLBACK_RATIO + 64 * 1024 * 1024);
+  }
+
+  /** After the last entry: all file bytes within what paths.json declares plus slack (when it was read after other files). */
+  withinDeclared(): boolean {
+    return this.declared === undefined || this.written <= this.declared + this.#slack;
   }
 
   /** paths.json was read: from now on, file bytes at most what it declares, plus slack. */

@@ -17,6 +17,7 @@ import { forEachTar } from './archive.js';
 import { ByteBudget, declaredSize } from './budget.js';
 import { checkExtracted, extractedDirOf, stemOf } from './cache-state.js';
 import { buildRepodataRecord, serializeRecord } from './repodata-record.js';
+import type { Staged, StreamedExtraction } from './stream-extract.js';
 import { TarWriter } from './tar-writer.js';
 
 export interface ExtractPackageOptions {
@@ -32,6 +33,8 @@ export interface ExtractPackageOptions {
   nativeTools?: boolean;
   /** Slack over the size info/paths.json declares (tests make it small). */
   declaredSlackBytes?: number;
+  /** What was extracted while the tarball downloaded: used when it covers the verified file, else dropped. */
+  streamed?: StreamedExtraction;
 }
 
 export interface ExtractPackageResult {
@@ -42,6 +45,8 @@ export interface ExtractPackageResult {
   elapsedMs: number;
   /** Another process extracted it while we waited for the lock. */
   reused: boolean;
+  /** Extracted while downloading (the streamed folder was accepted). */
+  streamed: boolean;
 }
 
 export async function extractPackage(opts: ExtractPackageOptions): Promise<ExtractPackageResult> {
@@ -52,18 +57,24 @@ export async function extractPackage(opts: ExtractPackageOptions): Promise<Extra
   const lock = await lockFile(`${tarball}.partial`, { noLock: opts.noLock, signal: opts.signal });
   try {
     const done = await checkExtracted(pkgsDir, pkg);
-    if (done && !done.unverified) return { path: final, files: 0, bytes: 0, elapsedMs: performance.now() - started, reused: true };
-    const hashes = await completeHashes(tarball, opts.known ?? {});
-    const outer = await mkdtemp(join(pkgsDir, `.${stemOf(pkg.fileName)}.extract-`));
+    if (done && !done.unverified) {
+      await opts.streamed?.discard();
+      return { path: final, files: 0, bytes: 0, elapsedMs: performance.now() - started, reused: true, streamed: false };
+    }
+    const { size } = await stat(tarball);
+    const staged: Staged | undefined = await opts.streamed?.complete(tarball, size);
+    const streamedMd5 = staged ? opts.streamed?.md5() : undefined;
+    const hashes = await completeHashes(tarball, { ...(streamedMd5 ? { md5: streamedMd5 } : {}), ...opts.known }, size);
+    const outer = staged?.outer ?? await mkdtemp(join(pkgsDir, `.${stemOf(pkg.fileName)}.extract-`));
     try {
-      const root = join(outer, stemOf(pkg.fileName));
-      const writer = await extractInto(root, tarball, pkg.fileName, hashes.size, opts);
+      const root = staged?.root ?? join(outer, stemOf(pkg.fileName));
+      const writer = staged?.writer ?? await extractInto(root, tarball, pkg.fileName, hashes.size, opts);
       const index = await readIndex(root, pkg.fileName);
       await writeRecord(root, buildRepodataRecord(index, { url: opts.recordUrl, fn: pkg.fileName, ...hashes }));
       await writer.finish();
       opts.signal?.throwIfAborted();
       await replace(final, root, join(outer, 'previous'));
-      return { path: final, files: writer.files, bytes: writer.bytes, elapsedMs: performance.now() - started, reused: false };
+      return { path: final, files: writer.files, bytes: writer.bytes, elapsedMs: performance.now() - started, reused: false, streamed: Boolean(staged) };
     } finally {
       await rm(outer, { recursive: true, force: true }).catch(() => undefined);
     }
@@ -136,8 +147,7 @@ async function replace(final: string, fresh: string, aside: string): Promise<voi
 }
 
 /** md5, sha256 and size of the tarball: what the download already knows, the rest in one read. */
-async function completeHashes(path: string, known: { md5?: string; sha256?: string }): Promise<{ md5: string; sha256: string; size: number }> {
-  const { size } = await stat(path);
+async function completeHashes(path: string, known: { md5?: string; sha256?: string }, size: number): Promise<{ md5: string; sha256: string; size: number }> {
   if (known.md5 && known.sha256) return { md5: known.md5, sha256: known.sha256, size };
   const md5 = known.md5 ? undefined : createHash('md5');
   const sha256 = known.sha256 ? undefined : createHash('sha256');

@@ -15,6 +15,7 @@ import type { Header as Headers } from 'tar-stream';
 type EntryData = AsyncIterable<Buffer> & { resume(): unknown };
 import { PackageArchiveError } from '../../errors/classes.js';
 import type { ByteBudget } from './budget.js';
+import { needsChmod, writeAll, WRITE_BATCH_BYTES } from './file-writes.js';
 import { checkEntryName, checkHardlinkTarget, checkSymlinkTarget, safeMode } from './entry-path.js';
 
 type Kind = 'dir' | 'file' | 'symlink';
@@ -185,18 +186,27 @@ export class TarWriter {
     const capture = this.#opts.capture?.[path];
     const kept: Buffer[] = [];
     let size = 0;
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
     try {
       for await (const chunk of data) {
         if (this.#opts.budget && !this.#opts.budget.write(chunk.length)) {
           throw this.#corrupt(path, `the package writes more than info/paths.json declares (${this.#opts.budget.declared} bytes)`);
         }
-        await handle.write(chunk);
+        batch.push(chunk);
+        batchBytes += chunk.length;
         size += chunk.length;
         if (capture && size <= CAPTURE_LIMIT) kept.push(chunk);
+        if (batchBytes >= WRITE_BATCH_BYTES) {
+          await writeAll(handle, batch);
+          batch = [];
+          batchBytes = 0;
+        }
       }
+      if (batch.length) await writeAll(handle, batch);
       this.bytes += size;
       // open()'s mode is filtered by the umask; tar (and cph) set the archive's mode exactly.
-      await handle.chmod(mode);
+      if (needsChmod(mode)) await handle.chmod(mode);
     } finally {
       await handle.close();
     }

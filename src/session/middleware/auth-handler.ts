@@ -8,6 +8,7 @@ import type { AuthHandler, CredentialSource, Credentials } from '../../auth/type
 import { withRequest } from '../pipeline.js';
 import { basicAuthHeader } from './url-auth.js';
 import type { GatewayRequest, Middleware, RequestContext } from '../../core/types.js';
+import { discardBody } from '../../core/response-info.js';
 
 function insertToken(url: URL, token: string, prefix = ''): URL {
   const out = new URL(url.href);
@@ -51,7 +52,7 @@ export function createAuthMiddleware(handler: AuthHandler | undefined, sources: 
     if ((res.status === 401 || res.status === 407) && handler.onChallenge) {
       const again = await handler.onChallenge(res, authed, authCtx);
       if (again) {
-        await res.body?.cancel().catch(() => undefined);
+        await discardBody(res);
         return next(again);
       }
     }

@@ -10,6 +10,7 @@ import { maskUrl } from '../../redact/safe-url.js';
 import { MirrorSelector } from '../mirrors.js';
 import { withRequest } from '../pipeline.js';
 import type { Middleware } from '../../core/types.js';
+import { discardBody } from '../../core/response-info.js';
 
 function failed(res: Response): boolean {
   return res.status >= 400 && res.status !== 416;
@@ -38,7 +39,7 @@ export function createMirrorMiddleware(mirrors: Readonly<Record<string, readonly
       if (!failed(res) || last) return res;
       selector.recordFailure(candidate.base);
       ctx.log(`mirror ${maskUrl(candidate.base)} answered ${res.status} for ${maskUrl(req.url)}; trying the next`);
-      await res.body?.cancel().catch(() => undefined);
+      await discardBody(res);
     }
     throw lastError;
   };

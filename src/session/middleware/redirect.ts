@@ -7,7 +7,7 @@
 import { RedirectError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';
 import { withRequest } from '../pipeline.js';
-import { setResponseInfo } from '../../core/response-info.js';
+import { setResponseInfo, discardBody } from '../../core/response-info.js';
 import type { Middleware } from '../../core/types.js';
 
 export const MAX_REDIRECTS = 30;
@@ -30,7 +30,7 @@ export const redirectMiddleware: Middleware = async (req, _ctx, next) => {
       setResponseInfo(res, { redirected: hops > 0 });
       return res;
     }
-    await res.body?.cancel().catch(() => undefined);
+    await discardBody(res);
     if (hops >= MAX_REDIRECTS) {
       throw new RedirectError(`Exceeded ${MAX_REDIRECTS} redirects.`, { url: req.url });
     }

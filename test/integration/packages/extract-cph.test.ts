@@ -11,6 +11,7 @@ import { extractPackage } from '../../../src/packages/extract/extract-package.js
 import { CPH_MISSING, cphCreate, cphExtract, hasTool, writePackageTree, type TreeFile } from '../../helpers/conda-packages.js';
 import { bytes, md5, sha256, tempDir } from '../../helpers/fs.js';
 import { snapshotTree } from '../../helpers/tree.js';
+import { feedStreamed } from '../../helpers/stream-feed.js';
 
 const FILES: TreeFile[] = [
   { path: 'bin/tool', data: '#!/bin/sh\necho tool\n', mode: 0o755 },
@@ -26,8 +27,8 @@ const FILES: TreeFile[] = [
   { path: 'etc/demo.conf', data: 'x=1\n', mode: 0o600 },
 ];
 
-for (const ext of ['.conda', '.tar.bz2'] as const) {
-  test(`${ext}: what we extract equals what cph extracts, byte for byte and mode for mode`, async (t) => {
+for (const ext of ['.conda', '.tar.bz2'] as const) for (const streamedPath of [false, true]) {
+  test(`${ext}${streamedPath ? ' (streamed while downloading)' : ''}: what we extract equals what cph extracts, byte for byte and mode for mode`, async (t) => {
     if (!hasTool('cph', ['--version'])) return t.skip(CPH_MISSING);
     const dir = await tempDir(t);
     const stem = 'demo-1.0-h1234_0';
@@ -38,7 +39,10 @@ for (const ext of ['.conda', '.tar.bz2'] as const) {
     await copyFile(archive, join(pkgs, `${stem}${ext}`));
     const body = await readFile(archive);
     const url = `https://conda.example/chan/linux-64/${stem}${ext}`;
-    const done = await extractPackage({ pkgsDir: pkgs, pkg: { url, fileName: `${stem}${ext}`, sha256: sha256(body) }, recordUrl: url });
+    const pkg = { url, fileName: `${stem}${ext}`, sha256: sha256(body) };
+    const streamed = streamedPath ? feedStreamed({ pkgsDir: pkgs, pkg, md5: true }, body) : undefined;
+    const done = await extractPackage({ pkgsDir: pkgs, pkg, recordUrl: url, streamed });
+    assert.equal(done.streamed, streamedPath, String(streamed?.failure));
     cphExtract(archive, join(dir, 'cph'));
 
     const ours = await snapshotTree(done.path, (rel) => rel === 'info/repodata_record.json');

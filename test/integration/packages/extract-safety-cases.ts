@@ -1,7 +1,9 @@
 /**
  * Hostile package archives (cases shared by the native- and JS-decoder test files): each is refused with a typed error naming the package and the
  * entry, and the disk is checked afterwards: nothing outside the package folder, no
- * folder under the final name, no temp folder or lock file left.
+ * folder under the final name, no temp folder or lock file left. Each case runs twice: from
+ * the tarball, and streamed while "downloading" (the streamed path must refuse it itself,
+ * with the same code, before the fallback to the file refuses it again).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +14,7 @@ import { extractPackage } from '../../../src/packages/extract/extract-package.js
 import { PackageArchiveError } from '../../../src/errors/classes.js';
 import { bzip2, condaFromTars, hasTool, infoEntries, rawTar, type RawEntry } from '../../helpers/conda-packages.js';
 import { tempDir } from '../../helpers/fs.js';
+import { feedStreamed } from '../../helpers/stream-feed.js';
 
 const STEM = 'evil-1.0-0';
 const INDEX = { name: 'evil', version: '1.0', build: '0', subdir: 'noarch' };
@@ -45,10 +48,19 @@ async function place(l: Layout, ext: '.conda' | '.tar.bz2', pkgEntries: RawEntry
 }
 
 async function refused(l: Layout, fileName: string, code: 'CG_PACKAGE_UNSAFE' | 'CG_PACKAGE_CORRUPT', entry: RegExp | undefined,
-  extra: { declaredSlackBytes?: number; nativeTools?: boolean } = {}): Promise<void> {
+  extra: { declaredSlackBytes?: number; nativeTools?: boolean; streamedPath?: boolean } = {}): Promise<void> {
   const url = `https://conda.example/chan/noarch/${fileName}`;
-  const err = await extractPackage({ pkgsDir: l.pkgs, pkg: { url, fileName }, recordUrl: url, ...extra }).then(
+  const { streamedPath, ...options } = extra;
+  const pkg = { url, fileName };
+  const streamed = streamedPath ? feedStreamed({ pkgsDir: l.pkgs, pkg, md5: true, ...options }, await readFile(join(l.pkgs, fileName))) : undefined;
+  const err = await extractPackage({ pkgsDir: l.pkgs, pkg, recordUrl: url, streamed, ...options }).then(
     () => assert.fail(`${fileName} was extracted`), (e: unknown) => e);
+  if (streamed) {
+    const first = streamed.failure;
+    assert.ok(first instanceof PackageArchiveError, `the streamed path refused it itself, got ${String(first)}`);
+    assert.equal(first.code, code, first.message);
+    if (entry) assert.match(String(first.details.entry), entry, first.message);
+  }
   assert.ok(err instanceof PackageArchiveError, `typed error, got ${String(err)}`);
   assert.equal(err.code, code, err.message);
   assert.equal(err.details.package, fileName);
@@ -92,13 +104,13 @@ const CASES: Array<{ what: string; entries: RawEntry[]; code: 'CG_PACKAGE_UNSAFE
 
 /** The refusal cases for one decoder: the zstd/bzip2 programs (default when installed) or the JS libraries. */
 export function defineSafetyTests(nativeTools: boolean): void {
-for (const ext of ['.conda', '.tar.bz2'] as const) {
-  const decoder = nativeTools ? 'native decoder' : 'JS decoder';
+for (const streamedPath of [false, true]) for (const ext of ['.conda', '.tar.bz2'] as const) {
+  const decoder = `${nativeTools ? 'native decoder' : 'JS decoder'}${streamedPath ? ', streamed' : ''}`;
   for (const c of CASES) {
     test(`${ext} (${decoder}) with ${c.what} is refused, nothing written outside, no folder left`, async (t) => {
       if (!toolsOk()) return t.skip(TOOLS_MISSING);
       const l = await layout(t);
-      await refused(l, await place(l, ext, c.entries), c.code, c.entry, { nativeTools });
+      await refused(l, await place(l, ext, c.entries), c.code, c.entry, { nativeTools, streamedPath });
     });
   }
 
@@ -110,7 +122,7 @@ for (const ext of ['.conda', '.tar.bz2'] as const) {
     // Flip bytes in the middle of the compressed stream (inside the inner tarball for .conda).
     for (let i = Math.floor(body.length / 2); i < Math.floor(body.length / 2) + 64; i++) body[i] = body[i]! ^ 0x5a;
     await writeFile(join(l.pkgs, fileName), body);
-    await refused(l, fileName, 'CG_PACKAGE_CORRUPT', undefined, { nativeTools });
+    await refused(l, fileName, 'CG_PACKAGE_CORRUPT', undefined, { nativeTools, streamedPath });
   });
 
   test(`${ext} (${decoder}) that decompresses far beyond what info/paths.json declares is stopped early`, async (t) => {
@@ -125,28 +137,30 @@ for (const ext of ['.conda', '.tar.bz2'] as const) {
       : bzip2(await rawTar([...info, { name: 'big', data: zeros }]));
     assert.ok(body.length < 200_000, 'a small archive');
     await writeFile(join(l.pkgs, fileName), body);
-    await refused(l, fileName, 'CG_PACKAGE_CORRUPT', undefined, { declaredSlackBytes: 1024 * 1024, nativeTools });
+    await refused(l, fileName, 'CG_PACKAGE_CORRUPT', undefined, { declaredSlackBytes: 1024 * 1024, nativeTools, streamedPath });
   });
 }
 }
 
 export function defineFormatTests(): void {
+for (const streamedPath of [false, true]) {
+const how = streamedPath ? ' (streamed)' : '';
 
-test('.conda without its pkg tarball, or its info tarball, is refused naming the missing member', async (t) => {
+test(`.conda without its pkg tarball, or its info tarball, is refused naming the missing member${how}`, async (t) => {
   if (!toolsOk()) return t.skip(TOOLS_MISSING);
   for (const omit of ['pkg', 'info'] as const) {
     const l = await layout(t);
-    await refused(l, await place(l, '.conda', [{ name: 'a', data: 'x' }], { omit }), 'CG_PACKAGE_CORRUPT', new RegExp(`^${omit}-${STEM}\\.tar\\.zst$`));
+    await refused(l, await place(l, '.conda', [{ name: 'a', data: 'x' }], { omit }), 'CG_PACKAGE_CORRUPT', new RegExp(`^${omit}-${STEM}\\.tar\\.zst$`), { streamedPath });
   }
 });
 
-test('.conda whose zip holds the same name twice is refused', async (t) => {
+test(`.conda whose zip holds the same name twice is refused${how}`, async (t) => {
   if (!toolsOk()) return t.skip(TOOLS_MISSING);
   const l = await layout(t);
-  await refused(l, await place(l, '.conda', [{ name: 'a', data: 'x' }], { duplicate: true }), 'CG_PACKAGE_CORRUPT', new RegExp(`^pkg-${STEM}`));
+  await refused(l, await place(l, '.conda', [{ name: 'a', data: 'x' }], { duplicate: true }), 'CG_PACKAGE_CORRUPT', new RegExp(`^pkg-${STEM}`), { streamedPath });
 });
 
-test('modes are kept (exec bits) and setuid, setgid and sticky bits dropped', async (t) => {
+test(`modes are kept (exec bits) and setuid, setgid and sticky bits dropped${how}`, async (t) => {
   if (!toolsOk()) return t.skip(TOOLS_MISSING);
   for (const ext of ['.conda', '.tar.bz2'] as const) {
     const l = await layout(t);
@@ -157,7 +171,10 @@ test('modes are kept (exec bits) and setuid, setgid and sticky bits dropped', as
       { name: 'bin/plain', data: 'x', mode: 0o644 },
     ]);
     const url = `https://conda.example/chan/noarch/${fileName}`;
-    const done = await extractPackage({ pkgsDir: l.pkgs, pkg: { url, fileName }, recordUrl: url });
+    const pkg = { url, fileName };
+    const streamed = streamedPath ? feedStreamed({ pkgsDir: l.pkgs, pkg }, await readFile(join(l.pkgs, fileName))) : undefined;
+    const done = await extractPackage({ pkgsDir: l.pkgs, pkg, recordUrl: url, streamed });
+    assert.equal(done.streamed, streamedPath, String(streamed?.failure));
     const mode = async (p: string): Promise<number> => (await lstat(join(done.path, p))).mode & 0o7777;
     assert.equal(await mode('bin/suid'), 0o755);
     assert.equal(await mode('bin/sgid'), 0o750);
@@ -166,4 +183,5 @@ test('modes are kept (exec bits) and setuid, setgid and sticky bits dropped', as
     assert.ok(existsSync(join(done.path, 'info', 'repodata_record.json')));
   }
 });
+}
 }

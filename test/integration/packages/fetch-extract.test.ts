@@ -58,6 +58,7 @@ test('fetch extracts each package with the record conda reads; a rerun, even wit
   assert.equal(plan?.type === 'plan' && plan.toExtract, 3);
   assert.equal(events.filter((e) => e.type === 'extract-start').length, 3);
   assert.equal(events.filter((e) => e.type === 'extracted').length, 3);
+  assert.deepEqual(events.flatMap((e) => (e.type === 'extracted' ? [e.streamed] : [])), [true, true, true], 'extracted while downloading');
   for (const p of pkgs) {
     const stem = p.fileName.replace(/\.(conda|tar\.bz2)$/, '');
     const record = JSON.parse(await readFile(join(pkgsDir, stem, 'info', 'repodata_record.json'), 'utf8'));

@@ -14,7 +14,7 @@ import { SETTING_SPECS, parseCondarc } from '../../../src/config/index.js';
 import { maskUrl, redactText } from '../../../src/redact/index.js';
 import { normalizeExpected, parseContentRange } from '../../../src/download/index.js';
 import { parseRequestUrl } from '../../../src/session/create-session.js';
-import { parseRetryAfter } from '../../../src/session/retry/backoff.js';
+import { parseRetryAfter } from '../../../src/core/backoff.js';
 import { parseSpecText } from '../../../src/packages/read-specs.js';
 import { packageFromUrl } from '../../../src/packages/package-url.js';
 import { cachePath } from '../../../src/packages/pkgs-dir.js';

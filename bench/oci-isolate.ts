@@ -2,9 +2,10 @@
  * Where the OCI path's extra time goes, in one process: the same blobs from the same
  * docker-registry fetched with download() (sha256-verified, 8 at a time) as
  *   static          plain http from the static server (another process)
- *   registry-http   http:// GETs of the registry's blob URLs with one pre-minted token (no OCI logic)
+ *   registry-http   http:// GETs of the registry's blob URLs, a pre-minted token per repository (no OCI logic)
  *   oci-cold        oci:// URLs, a fresh session: one token request per repository
  *   oci-warm        oci:// URLs again in the same session: tokens cached
+ *   oci-cold-batched  a fresh session told the URLs up front (as fetchPackages does): batched tokens
  * The token server runs in this process (it competes for the event loop; it is small).
  * Not part of `npm test`.
  *
@@ -44,14 +45,17 @@ try {
     await writeFile(join(work, 'served', `p${i}-1-0.conda`), body);
     pushed.push(await reg.pushPackage('bench/chan', 'linux-64', `p${i}-1-0.conda`, body));
   }
-  const token = reg.tokens.mint(pushed.map((p) => p.repository), ['pull']);
+  // One pre-minted token per repository: the smallest Authorization header the registry can be sent.
+  const tokenOf = new Map(pushed.map((p) => [p.repository, reg.tokens.mint(p.repository, ['pull'])]));
   const settings = loadSettings({ env: { HOME: tmpdir() }, overrides: { ociPlainHttp: [reg.host] } });
   const bearer = createSession({
     settings, headerMiddleware: [(req, _ctx, next) => {
-      req.headers.set('authorization', `Bearer ${token}`);
+      const repository = /^\/v2\/(.+)\/blobs\//.exec(req.url.pathname)?.[1] ?? '';
+      req.headers.set('authorization', `Bearer ${tokenOf.get(repository)}`);
       return next(req);
     }],
   });
+  const ociUrl = (i: number) => `oci://${reg.host}/bench/chan/linux-64/p${i}-1-0.conda`;
   const times = new Map<string, number[]>();
   const tokens = new Map<string, number[]>();
   async function runMode(label: string, session: Session, urlOf: (i: number) => string): Promise<void> {
@@ -76,9 +80,13 @@ try {
     await plain.close();
     await runMode('registry-http', bearer, (i) => `http://${reg.host}/v2/${pushed[i]!.repository}/blobs/${pushed[i]!.digest}`);
     const oci = createSession({ settings });
-    await runMode('oci-cold', oci, (i) => `oci://${reg.host}/bench/chan/linux-64/p${i}-1-0.conda`);
-    await runMode('oci-warm', oci, (i) => `oci://${reg.host}/bench/chan/linux-64/p${i}-1-0.conda`);
+    await runMode('oci-cold', oci, ociUrl);
+    await runMode('oci-warm', oci, ociUrl);
     await oci.close();
+    // As fetchPackages does it: the session is told the URLs up front, so tokens come in batches.
+    const hinted = createSession({ settings, expectedUrls: pushed.map((_, i) => new URL(ociUrl(i))) });
+    await runMode('oci-cold-batched', hinted, ociUrl);
+    await hinted.close();
   }
   await bearer.close();
   const base = median(times.get('registry-http')!);

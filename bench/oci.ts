@@ -5,18 +5,20 @@
  * native reference. Each run is its own process (CPU seconds and peak RSS are its own).
  * Prints medians and the OCI/plain ratio. Not part of `npm test`.
  *
- *   npx tsx bench/oci.ts [--files 200] [--total-mib 256] [--jobs 8] [--rounds 5]
+ *   npx tsx bench/oci.ts [--files 200] [--total-mib 256] [--jobs 8] [--rounds 5] [--baseline <checkout with node_modules>]
  *
  * Modes: `plain` (http://, static server), `oci` (oci://, sha256 known → blob by digest),
  * `oci-manifest` (oci:// without sha256 → tag manifest, then blob). Native references:
- * curl on the static server, and curl on the registry's blob URLs with one pre-minted
- * token (curl's best case: no challenge, no token requests, no manifests). The registry
- * (Go, token-checked) serves slower than the static server, so the client's own OCI
- * overhead is (oci / curl-registry) ÷ (plain / curl-static).
+ * curl on the static server, and curl on the registry's blob URLs with a pre-minted
+ * token per repository (curl's best case: no challenge, no token requests, no manifests).
+ * The registry (Go, token-checked) serves slower than the static server, so the client's
+ * own OCI overhead is (oci / curl-registry) ÷ (plain / curl-static). The token server is
+ * the test helper's (Node, RS256 like Docker Hub's, keep-alive) in this process: it
+ * competes for the same cores, as the registry does.
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,25 +117,34 @@ async function main(): Promise<void> {
       return path;
     };
     const settings = JSON.stringify({ ociPlainHttp: [reg.host] });
+    const baseline = arg('baseline', '');
+    const ociSpec = await specOf('oci', `oci://${reg.host}/${CHANNEL}/${SUBDIR}`, true);
     const modes = [
-      { mode: 'plain', spec: await specOf('plain', `http://127.0.0.1:${port}/${CHANNEL}/${SUBDIR}`, true) },
-      { mode: 'oci', spec: await specOf('oci', `oci://${reg.host}/${CHANNEL}/${SUBDIR}`, true) },
-      { mode: 'oci-manifest', spec: await specOf('oci-manifest', `oci://${reg.host}/${CHANNEL}/${SUBDIR}`, false) },
+      { mode: 'plain', spec: await specOf('plain', `http://127.0.0.1:${port}/${CHANNEL}/${SUBDIR}`, true), root: ROOT },
+      { mode: 'oci', spec: ociSpec, root: ROOT },
+      // The same oci run with another checkout's code (its bench/oci.ts --child, same arguments).
+      ...(baseline ? [{ mode: 'oci (baseline)', spec: ociSpec, root: baseline }] : []),
+      { mode: 'oci-manifest', spec: await specOf('oci-manifest', `oci://${reg.host}/${CHANNEL}/${SUBDIR}`, false), root: ROOT },
     ];
     const curlCfg = join(work, 'curl.cfg');
     const curlRegistryCfg = join(work, 'curl-registry.cfg');
     const curlOut = join(work, 'curl-out');
     await writeFile(curlCfg, files.map((f) => `url = "http://127.0.0.1:${port}/${CHANNEL}/${SUBDIR}/${f.name}"\noutput = "${join(curlOut, f.name)}"`).join('\nnext\n'));
-    const token = reg.tokens.mint(files.map((f) => f.repository), ['pull']);
+    // One pre-minted token per repository: the smallest Authorization header the registry can be sent.
     await writeFile(curlRegistryCfg, files.map((f) => `url = "http://${reg.host}/v2/${f.repository}/blobs/sha256:${f.sha256}"\n` +
-      `header = "Authorization: Bearer ${token}"\noutput = "${join(curlOut, f.name)}"`).join('\nnext\n'));
+      `header = "Authorization: Bearer ${reg.tokens.mint(f.repository, ['pull'])}"\noutput = "${join(curlOut, f.name)}"`).join('\nnext\n'));
     console.log(`bench/oci: ${count} packages, ${(bytes / 1048576).toFixed(0)} MiB, jobs ${jobs}, median of ${rounds}; ` +
       `docker-registry ${reg.host} (token auth), static server :${port}`);
     const results = new Map<string, ChildResult[]>(modes.map((m) => [m.mode, []]));
     const curl: number[] = [];
     const curlRegistry: number[] = [];
-    const tokensBefore: number[] = [];
-    const tokensPerRound: number[] = [];
+    const tokenRequests = new Map<string, number[]>();
+    const tokenConns = new Map<string, number[]>();
+    const registryCpu = new Map<string, number[]>();
+    const regCpu = async (): Promise<number> => {
+      const f = (await readFile(`/proc/${reg.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      return (Number(f[11]) + Number(f[12])) / 100;
+    };
     for (let r = 0; r < rounds; r++) {
       await rm(curlOut, { recursive: true, force: true });
       await mkdir(curlOut, { recursive: true });
@@ -145,13 +156,16 @@ async function main(): Promise<void> {
         if (c.code !== 0) throw new Error(`curl failed: ${c.stderr.slice(-500)}`);
         list.push((performance.now() - t0) / 1000);
       }
-      for (const { mode, spec } of modes) {
-        const pkgs = join(work, `pkgs-${mode}`);
+      for (const { mode, spec, root } of modes) {
+        const pkgs = join(work, `pkgs-${mode.replace(/\W+/g, '-')}`);
         await rm(pkgs, { recursive: true, force: true });
-        if (mode === 'oci') tokensBefore.push(reg.tokens.requests.length);
-        const res = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'bench', 'oci.ts'), '--child', spec, pkgs, settings, String(jobs),
-        ]);
-        if (mode === 'oci') tokensPerRound.push(reg.tokens.requests.length - tokensBefore.at(-1)!);
+        const tokens = reg.tokens.requests.length;
+        const conns = reg.tokens.connections;
+        const cpu0 = await regCpu();
+        const res = await run(process.execPath, ['--import', 'tsx', join(root, 'bench', 'oci.ts'), '--child', spec, pkgs, settings, String(jobs)]);
+        registryCpu.set(mode, [...(registryCpu.get(mode) ?? []), (await regCpu()) - cpu0]);
+        tokenRequests.set(mode, [...(tokenRequests.get(mode) ?? []), reg.tokens.requests.length - tokens]);
+        tokenConns.set(mode, [...(tokenConns.get(mode) ?? []), reg.tokens.connections - conns]);
         if (res.code !== 0) throw new Error(`${mode} failed: ${res.stderr}`);
         const out = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as ChildResult;
         if (out.fetched !== count || out.failed) throw new Error(`${mode}: fetched ${out.fetched}, failed ${out.failed}`);
@@ -161,7 +175,7 @@ async function main(): Promise<void> {
     const plain = median(results.get('plain')!.map((r) => r.elapsedMs)) / 1000;
     console.log(`| path | median s | MiB/s | CPU s | peak RSS MiB | vs plain |`);
     console.log(`|---|---|---|---|---|---|`);
-    for (const [label, list] of [['curl, static server', curl], ['curl, registry blobs (pre-minted token)', curlRegistry]] as const) {
+    for (const [label, list] of [['curl, static server', curl], ['curl, registry blobs (a pre-minted token per repository)', curlRegistry]] as const) {
       console.log(`| ${label} | ${median(list).toFixed(2)} | ${(bytes / 1048576 / median(list)).toFixed(0)} | – | – | ${(median(list) / plain).toFixed(2)}× |`);
     }
     for (const { mode } of modes) {
@@ -173,8 +187,11 @@ async function main(): Promise<void> {
     const oci = median(results.get('oci')!.map((r) => r.elapsedMs)) / 1000;
     console.log(`client overhead of the OCI path: (oci / curl-registry) ÷ (plain / curl-static) = ` +
       `${((oci / median(curlRegistry)) / (plain / median(curl))).toFixed(2)}×`);
-    console.log(`token requests per oci run: ${tokensPerRound.join('/')} (one per repository = package name); ` +
-      `all runs (s): ${modes.map((m) => `${m.mode} ${results.get(m.mode)!.map((r) => (r.elapsedMs / 1000).toFixed(2)).join('/')}`).join('; ')}; curl ${curl.map((s) => s.toFixed(2)).join('/')}`);
+    console.log(`registry CPU s per run (median): ${modes.filter((m) => m.mode !== 'plain').map((m) => `${m.mode} ${median(registryCpu.get(m.mode)!).toFixed(2)}`).join(', ')}`);
+    console.log(`token requests (connections) per run: ${modes.filter((m) => m.mode !== 'plain').map((m) => `${m.mode} ` +
+      `${median(tokenRequests.get(m.mode)!)} (${median(tokenConns.get(m.mode)!)})`).join(', ')}; ${count} repositories`);
+    console.log(`all runs (s): ${modes.map((m) => `${m.mode} ${results.get(m.mode)!.map((r) => (r.elapsedMs / 1000).toFixed(2)).join('/')}`).join('; ')}; ` +
+      `curl ${curl.map((s) => s.toFixed(2)).join('/')}; curl registry ${curlRegistry.map((s) => s.toFixed(2)).join('/')}`);
   } finally {
     staticServer.kill();
     await reg.close();

@@ -30,6 +30,12 @@ export interface AdapterDeps {
   readonly settings: Settings;
   readonly dispatchers: RouteProvider;
   readonly log: DebugLog;
+  /**
+   * URLs the session's owner is about to fetch (fetchPackages' packages), so an adapter can
+   * prepare for them: the OCI adapter asks one registry token for many repositories. A
+   * hint only: nothing is fetched because of it.
+   */
+  readonly expectedUrls?: readonly URL[];
 }
 
 export type AdapterFactory = (deps: AdapterDeps) => Adapter | Promise<Adapter>;

@@ -20,7 +20,7 @@ import { checkExtracted } from './extract/cache-state.js';
 import { defaultExtractJobs, extractStep } from './extract-step.js';
 import { createSlots, settleAll } from '../util/limiter.js';
 import { mergeSpecs } from './read-specs.js';
-import { runScheduled } from './scheduler.js';
+import { largestFirst, runScheduled } from './scheduler.js';
 import type { FetchEvent, FetchSummaryJson, PackageResult, PackageSpec } from './types.js';
 
 /** Parallel downloads when neither `jobs` nor fetch_threads/default_threads is set (see bench/fetch.ts). */
@@ -158,9 +158,14 @@ function emitPlan(run: Run, plan: Plan): void {
 async function execute(run: Run, plan: Plan): Promise<void> {
   // Mirrors are chosen here, per package (with failover on checksum mismatches too), not again by the session.
   // Each download reports its own transport retries (download() passes its onRetry per request).
-  const session = createSession({ settings: Object.freeze({ ...run.settings, mirrors: {} }), log: run.opts.log, sleep: run.opts.sleep });
+  const mirrors = new MirrorSelector(run.settings.mirrors);
+  const session = createSession({
+    settings: Object.freeze({ ...run.settings, mirrors: {} }), log: run.opts.log, sleep: run.opts.sleep,
+    // Every place each package may come from, in the order the downloads start (OCI registries batch their tokens).
+    expectedUrls: [...plan.toFetch].sort(largestFirst).flatMap((pkg) => mirrors.candidates(pkg.url).flatMap((c) => urlOrNone(c.url))),
+  });
   const state: RunState = Object.assign(run, {
-    session, mirrors: new MirrorSelector(run.settings.mirrors), streaming: 0,
+    session, mirrors, streaming: 0,
     extractor: {
       pkgsDir: run.pkgsDir, emit: run.emit, keepCredentials: run.keepCredentials, noLock: run.settings.noLock,
       signal: run.abort.signal, slot: createSlots(Math.max(1, run.opts.extractJobs ?? defaultExtractJobs())),
@@ -244,4 +249,12 @@ function finish(run: Run): FetchSummary {
   const { packages: _omit, ...json } = summary;
   run.emit({ type: 'summary', summary: json });
   return summary;
+}
+
+function urlOrNone(url: string): URL[] {
+  try {
+    return [new URL(url)];
+  } catch {
+    return [];
+  }
 }

@@ -20,9 +20,14 @@ export interface ScheduleOptions {
   signal?: AbortSignal;
 }
 
+/** The order tasks start in (unknown sizes last). */
+export function largestFirst(a: { readonly size?: number }, b: { readonly size?: number }): number {
+  return (b.size ?? -1) - (a.size ?? -1);
+}
+
 /** Resolves when every started task has settled; returns the tasks never started. */
 export async function runScheduled<T extends ScheduledTask>(tasks: readonly T[], options: ScheduleOptions): Promise<T[]> {
-  const ordered = [...tasks].sort((a, b) => (b.size ?? -1) - (a.size ?? -1));
+  const ordered = [...tasks].sort(largestFirst);
   // Never more at once than the open-file limit can carry: past it, transfers would hold every descriptor and wait.
   const limiter = new Limiter({ limit: transfersWithinFdLimit(Math.max(1, options.limit)), perKey: options.perHost, signal: options.signal });
   const started = new Set<T>();

@@ -54,6 +54,8 @@ export interface SessionOptions {
    * @default {} (http, https, file, ftp, s3)
    */
   adapters?: Readonly<Record<string, AdapterLoader>>;
+  /** URLs about to be fetched through this session, a hint for adapters (see AdapterDeps.expectedUrls). */
+  expectedUrls?: readonly URL[];
   /** Plugins: their session/request headers are sent on http(s); getSession takes auth handlers from them. */
   plugins?: PluginRegistry;
 }
@@ -108,7 +110,7 @@ export function createSession(options: SessionOptions = {}): Session {
   const settings = options.settings ?? defaultSettings();
   const log: DebugLog = options.log ?? (() => undefined);
   const dispatchers = new DispatcherPool(settings, log);
-  const adapters = new AdapterSet({ settings, dispatchers, log }, options.adapters);
+  const adapters = new AdapterSet({ settings, dispatchers, log, ...(options.expectedUrls ? { expectedUrls: options.expectedUrls } : {}) }, options.adapters);
   const mirrorMiddleware = createMirrorMiddleware(settings.mirrors);
   const middlewares: Middleware[] = [
     offlineMiddleware,
@@ -163,7 +165,7 @@ export function createSession(options: SessionOptions = {}): Session {
  */
 const SHAPING_OPTIONS: Record<Exclude<keyof SessionOptions, 'settings'>, true> = {
   authHandler: true, credentialSources: true, channelName: true, sleep: true, onRetry: true, log: true,
-  headerMiddleware: true, adapters: true, plugins: true,
+  headerMiddleware: true, adapters: true, plugins: true, expectedUrls: true,
 };
 
 function sameShape(a: SessionOptions, b: SessionOptions): boolean {

@@ -16,7 +16,7 @@ import type { GatewayRequest, RequestContext } from '../../core/types.js';
 import { createHttpAdapter } from '../http/index.js';
 import { jsonResponse, responseFromNode } from '../response.js';
 import type { Adapter, AdapterDeps } from '../../core/adapter.js';
-import { ociTarget, sha256Digest, type OciTarget } from './address.js';
+import { ociTarget, sha256Digest, type OciEncoding, type OciTarget } from './address.js';
 import { MANIFEST_ACCEPT, pickLayer, readLayers } from './manifest.js';
 import { RegistryClient, type RegistryRequest } from './registry-client.js';
 import { digestVerifier } from './verify.js';
@@ -39,6 +39,7 @@ function notFound(req: GatewayRequest, why: string): Response {
 export function createOciAdapter(deps: AdapterDeps): OciAdapter {
   const http = createHttpAdapter(deps);
   const client = new RegistryClient(http, deps.settings, deps.log);
+  expectRepositories(client, deps.expectedUrls ?? [], deps.settings.ociEncoding);
 
   function registryRequest(target: OciTarget, req: GatewayRequest, path: string, headers: Headers): RegistryRequest {
     const credentials = req.headers.get('authorization') ?? undefined;
@@ -144,6 +145,25 @@ export function createOciAdapter(deps: AdapterDeps): OciAdapter {
     }
     return answer(res, target, req, digest, size, digest === hinted);
   }
+}
+
+/** Tell the client which repositories the session will pull, per registry, in order (for batched tokens). */
+function expectRepositories(client: RegistryClient, urls: readonly URL[], encoding: OciEncoding): void {
+  const byRegistry = new Map<string, string[]>();
+  for (const url of urls) {
+    if (url.protocol !== 'oci:') continue;
+    let target: OciTarget | undefined;
+    try {
+      target = ociTarget(url, encoding);
+    } catch {
+      continue; // a URL with no place in a registry fails when it is fetched, not here
+    }
+    if (!target) continue;
+    const list = byRegistry.get(target.registry) ?? [];
+    list.push(`repository:${target.repository}:pull`);
+    byRegistry.set(target.registry, list);
+  }
+  for (const [registry, scopes] of byRegistry) client.expect(registry, scopes);
 }
 
 function maskTokens(err: unknown, secrets: readonly string[]): unknown {

@@ -1,21 +1,28 @@
 /**
  * One exchange with an OCI registry over the http adapter: the right Authorization for
  * the scope (cached bearer token, Basic for Basic-only registries, nothing at first
- * contact), the `WWW-Authenticate` challenge answered once (token fetched from the realm
- * with the user's credentials, or Basic), and blob redirects (CDNs) followed without
- * carrying Authorization to another origin.
+ * contact), the `WWW-Authenticate` challenge answered (token fetched from the realm with
+ * the user's credentials, or Basic; then replayed), and blob redirects (CDNs) followed
+ * without carrying Authorization to another origin. Round trips saved: concurrent first
+ * requests to a registry wait for the first one's challenge (one 401, not one each); once
+ * the realm is known, tokens are fetched before the request; and tokens for repositories
+ * the caller said it will pull are asked for several at a time (token-batches.ts).
  */
 import { createHash } from 'node:crypto';
-import { Headers, Response } from '../../util/undici.js';
+import { Headers, type Response } from '../../util/undici.js';
 import type { Settings } from '../../core/settings.js';
-import { CondaError, RedirectError } from '../../errors/classes.js';
+import { RedirectError } from '../../errors/classes.js';
 import { maskUrl } from '../../redact/safe-url.js';
 import type { DebugLog, GatewayRequest, HttpMethod, RequestContext } from '../../core/types.js';
 import { userAgent } from '../../version.js';
 import type { Adapter } from '../../core/adapter.js';
 import { discardBody } from '../../core/response-info.js';
-import { parseChallenge } from './challenge.js';
-import { DEFAULT_TOKEN_LIFETIME_SECS, TokenCache, expiryOf, type CachedToken } from './tokens.js';
+import { parseChallenge, type Challenge } from './challenge.js';
+import { TokenBatches } from './token-batches.js';
+import { TokenCache, type CachedToken } from './tokens.js';
+import { TokenRefused, refusal, requestToken } from './token-service.js';
+
+export { realmMayHaveCredentials } from './token-service.js';
 
 export interface RegistryRequest {
   /** `host[:port]`. */
@@ -33,20 +40,20 @@ export interface RegistryRequest {
 }
 
 interface OriginAuth {
-  readonly mode: 'bearer' | 'basic';
+  /** 'none': the registry answered without asking for anything. */
+  readonly mode: 'bearer' | 'basic' | 'none';
   readonly realm?: string;
   readonly service?: string;
 }
 
 const MAX_REDIRECTS = 5;
-const MAX_TOKEN_BODY = 1024 * 1024;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
-/** Internal: the token service said no; the adapter answers with its status. */
-class TokenRefused extends Error {
-  constructor(readonly status: number, readonly statusText: string) {
-    super(`token service answered ${status}`);
-  }
+/** A token wanted for one request: the cache key and the scope to ask for alone. */
+interface Want {
+  readonly origin: string;
+  readonly key: string;
+  readonly scope: string;
 }
 
 function identity(credentials: string | undefined): string {
@@ -56,6 +63,9 @@ function identity(credentials: string | undefined): string {
 export class RegistryClient {
   readonly tokens = new TokenCache();
   readonly #auth = new Map<string, OriginAuth>();
+  /** Origins whose first contact is under way: later requests wait to learn how it authenticates. */
+  readonly #probes = new Map<string, Promise<void>>();
+  readonly #batches = new TokenBatches();
   readonly #http: Adapter;
   readonly #settings: Settings;
   readonly #log: DebugLog;
@@ -79,97 +89,157 @@ export class RegistryClient {
     return `${plain ? 'http' : 'https'}://${registry}`;
   }
 
+  /**
+   * Repositories (`repository:<name>:pull` scopes) of `registry` that are about to be
+   * pulled: their tokens are then asked for several at a time (a hint; nothing is fetched now).
+   */
+  expect(registry: string, scopes: readonly string[]): void {
+    this.#batches.expect(this.origin(registry), scopes);
+  }
+
   async fetch(r: RegistryRequest, ctx: RequestContext): Promise<Response> {
     const origin = this.origin(r.registry);
     const url = new URL(r.path, origin);
-    const key = `${origin} ${r.scope} ${identity(r.credentials)}`;
+    const key = this.#batches.keyOf(origin, r.scope, identity(r.credentials));
+    // The first request to a registry finds out how it authenticates; concurrent ones wait for that (one 401, not one each).
+    for (let probe = this.#probes.get(origin); probe; probe = this.#probes.get(origin)) await untilSettled(probe, r.signal);
+    const release = !this.#auth.has(origin) && !r.credentials?.startsWith('Bearer ') ? this.#probe(origin) : undefined;
     let sent: string | undefined;
     try {
-      sent = await this.#authorizationFor(origin, key, r, ctx);
+      sent = release ? undefined : await this.#authorizationFor(origin, key, r, ctx);
     } catch (err) {
       if (err instanceof TokenRefused) return refusal(err);
       throw err;
     }
-    const res = await this.#send(url, r, sent, ctx);
-    if (res.status !== 401) return res;
-    const challenge = parseChallenge(res.headers.get('www-authenticate'));
-    if (!challenge) return res;
+    let res: Response;
+    let challenge: Challenge | undefined;
+    try {
+      res = await this.#send(url, r, sent, ctx);
+      challenge = this.#learn(origin, sent, res, r);
+    } finally {
+      release?.();
+    }
+    if (res.status !== 401 || !challenge) return res;
     if (challenge.scheme === 'basic') {
-      this.#auth.set(origin, { mode: 'basic' });
       if (!r.credentials?.startsWith('Basic ') || sent === r.credentials) return res;
       await discardBody(res);
       return this.#send(url, r, r.credentials, ctx);
     }
-    const realm = challenge.params.realm;
-    if (!realm || r.credentials?.startsWith('Bearer ')) return res;
-    this.#auth.set(origin, { mode: 'bearer', realm, service: challenge.params.service });
-    // A token we sent was refused (expired, revoked): fetch a fresh one, once.
-    if (sent?.startsWith('Bearer ')) this.tokens.invalidate(key, sent.slice('Bearer '.length));
+    if (!challenge.params.realm || r.credentials?.startsWith('Bearer ')) return res;
     await discardBody(res);
-    let token: string;
-    try {
-      token = await this.#token(origin, key, challenge.params.scope || r.scope, r, ctx);
-    } catch (err) {
-      if (err instanceof TokenRefused) return refusal(err);
-      throw err;
+    const refused = sent?.startsWith('Bearer ') ? sent.slice('Bearer '.length) : undefined;
+    return this.#replay(url, { origin, key, scope: challenge.params.scope || r.scope }, refused, challenge.params.error, r, ctx);
+  }
+
+  /** What the answer says about the registry's auth (and about the token sent); the 401's challenge. */
+  #learn(origin: string, sent: string | undefined, res: Response, r: RegistryRequest): Challenge | undefined {
+    if (res.status !== 401) {
+      if (sent?.startsWith('Bearer ')) this.tokens.prove(sent.slice('Bearer '.length));
+      else if (sent === undefined && !this.#auth.has(origin)) this.#auth.set(origin, { mode: 'none' });
+      return undefined;
     }
-    return this.#send(url, r, `Bearer ${token}`, ctx);
+    const challenge = parseChallenge(res.headers.get('www-authenticate'));
+    if (challenge?.scheme === 'basic') this.#auth.set(origin, { mode: 'basic' });
+    else if (challenge?.params.realm && !r.credentials?.startsWith('Bearer ')) {
+      this.#auth.set(origin, { mode: 'bearer', realm: challenge.params.realm, service: challenge.params.service });
+    }
+    return challenge;
+  }
+
+  #probe(origin: string): () => void {
+    let done!: () => void;
+    this.#probes.set(origin, new Promise<void>((resolve) => {
+      done = resolve;
+    }));
+    return () => {
+      this.#probes.delete(origin);
+      done();
+    };
+  }
+
+  /**
+   * Answer a Bearer challenge with a token and replay. A refused batch token gets one
+   * refresh of the whole batch when the token itself is the problem (invalid_token, or
+   * never accepted anywhere), else a token for this repository alone: at most three
+   * replays, and only a batch token's refusal earns more than one.
+   */
+  async #replay(url: URL, want: Want, refused: string | undefined, error: string | undefined, r: RegistryRequest,
+    ctx: RequestContext): Promise<Response> {
+    let last = refused;
+    let why = error;
+    for (let attempt = 1; ; attempt++) {
+      let token: string;
+      try {
+        token = await this.#nextToken(want, last, why, r, ctx);
+      } catch (err) {
+        if (err instanceof TokenRefused) return refusal(err);
+        throw err;
+      }
+      const res = await this.#send(url, r, `Bearer ${token}`, ctx);
+      if (res.status !== 401) {
+        this.tokens.prove(token);
+        return res;
+      }
+      if (attempt >= 3 || (this.tokens.entryOf(token)?.keys.length ?? 1) < 2) return res;
+      why = parseChallenge(res.headers.get('www-authenticate'))?.params.error;
+      await discardBody(res);
+      last = token;
+    }
+  }
+
+  /** The token to try: the (batched) one for the scope, or what follows the refusal of `refused`. */
+  #nextToken(want: Want, refused: string | undefined, error: string | undefined, r: RegistryRequest, ctx: RequestContext): Promise<string> {
+    const { origin, key, scope } = want;
+    if (refused === undefined) {
+      // The registry asked for another scope than ours (not for pulls from distribution): exactly that, alone.
+      if (scope !== r.scope) return this.tokens.obtain(key, () => this.#fetchToken(origin, [scope], r, ctx));
+      return this.#token(origin, key, r, ctx);
+    }
+    const entry = this.tokens.entryOf(refused);
+    if (entry && entry.keys.length > 1) {
+      const tokenAtFault = error === 'invalid_token' || (error !== 'insufficient_scope' && !entry.proven);
+      if (tokenAtFault && !entry.refresh) {
+        this.#log(`oci: ${origin} refused a token for ${entry.keys.length} repositories (${error ?? 'never accepted'}); fetching a fresh one for all of them`);
+        return this.tokens.replace(entry, key, (keys) => this.#fetchToken(origin, this.#batches.scopesOf(keys), r, ctx));
+      }
+      // The token server granted only part of the batch: this repository gets a token of its own from now on.
+      this.#batches.single(key);
+      this.#log(`oci: ${origin}: the token for ${entry.keys.length} repositories does not cover ${scope}; fetching one for it alone`);
+    }
+    // A refused token (expired, revoked): a fresh one, once.
+    this.tokens.invalidate(key, refused);
+    return this.tokens.obtain(key, () => this.#fetchToken(origin, [scope], r, ctx));
   }
 
   /** What to send before any challenge: a static Bearer, Basic on a Basic registry, a (cached or fresh) token on a Bearer one. */
   async #authorizationFor(origin: string, key: string, r: RegistryRequest, ctx: RequestContext): Promise<string | undefined> {
     if (r.credentials?.startsWith('Bearer ')) return r.credentials;
     const known = this.#auth.get(origin);
-    if (!known) return undefined;
+    if (!known || known.mode === 'none') return undefined;
     if (known.mode === 'basic') return r.credentials;
-    return `Bearer ${await this.#token(origin, key, r.scope, r, ctx)}`;
+    return `Bearer ${await this.#token(origin, key, r, ctx)}`;
   }
 
-  #token(origin: string, key: string, scope: string, r: RegistryRequest, ctx: RequestContext): Promise<string> {
-    return this.tokens.obtain(key, () => this.#fetchToken(origin, scope, r, ctx));
-  }
-
-  async #fetchToken(origin: string, scope: string, r: RegistryRequest, ctx: RequestContext): Promise<CachedToken> {
-    const auth = this.#auth.get(origin);
-    let realm: URL;
+  /**
+   * The cached token for `key`, or a fresh one: for its batch of expected repositories
+   * when there is one (a token server refusing the batch turns batching off for the registry).
+   */
+  async #token(origin: string, key: string, r: RegistryRequest, ctx: RequestContext): Promise<string> {
+    const alone = () => this.#fetchToken(origin, this.#batches.scopesOf([key]), r, ctx);
+    const group = this.#batches.groupOf(origin, key);
+    if (group.length < 2) return this.tokens.obtain(key, alone);
     try {
-      realm = new URL(auth?.realm ?? '');
-    } catch {
-      throw new CondaError(`The registry ${maskUrl(origin)} named an invalid token realm.`, { code: 'CG_BAD_RESPONSE', url: origin });
+      return await this.tokens.obtain(key, (keys) => this.#fetchToken(origin, this.#batches.scopesOf(keys), r, ctx), group);
+    } catch (err) {
+      if (!(err instanceof TokenRefused)) throw err;
+      if (this.#batches.disable(origin)) this.#log(`oci: the token service of ${origin} refused a request for several repositories (${err.status}); asking for one at a time`);
+      return this.tokens.obtain(key, alone);
     }
-    // Credentials go to the realm only over https, or over http when the registry itself was configured plain.
-    const allowed = realm.protocol === 'https:' || (realm.protocol === 'http:' && origin.startsWith('http:'));
-    if (!allowed) {
-      throw new CondaError(`Refused the token realm ${maskUrl(realm)} of ${maskUrl(origin)}: it is not https.`, { code: 'CG_BAD_RESPONSE', url: origin });
-    }
-    if (auth?.service) realm.searchParams.set('service', auth.service);
-    realm.searchParams.set('scope', scope);
-    const headers = new Headers({ accept: 'application/json', 'user-agent': userAgent() });
-    if (r.credentials?.startsWith('Basic ')) {
-      if (realmMayHaveCredentials(realm.hostname, new URL(origin).hostname)) headers.set('authorization', r.credentials);
-      else this.#log(`oci: not sending credentials for ${new URL(origin).host} to the token realm on ${realm.host} (another site)`);
-    }
-    const started = Date.now();
+  }
+
+  #fetchToken(origin: string, scopes: readonly string[], r: RegistryRequest, ctx: RequestContext): Promise<CachedToken> {
     this.requests++;
-    const res = await this.#http.send({ url: realm, method: 'GET', headers, signal: r.signal }, ctx);
-    if (res.status !== 200) {
-      await discardBody(res);
-      this.#log(`oci: token service ${maskUrl(realm.origin + realm.pathname)} answered ${res.status} for ${scope}`);
-      throw new TokenRefused(res.status, res.statusText);
-    }
-    const text = await readLimited(res, MAX_TOKEN_BODY);
-    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
-    try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      throw new TokenRefused(502, 'Bad Gateway');
-    }
-    const token = typeof body.token === 'string' && body.token ? body.token
-      : typeof body.access_token === 'string' ? body.access_token : '';
-    if (!token) throw new TokenRefused(502, 'Bad Gateway');
-    const lifetime = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_LIFETIME_SECS;
-    this.#log(`oci: token for ${scope} on ${origin} (${r.credentials ? 'with credentials' : 'anonymous'}), valid ${lifetime} s`);
-    return { token, expiresAt: expiryOf(started, lifetime) };
+    return requestToken({ http: this.#http, log: this.#log }, { origin, ...this.#auth.get(origin) }, scopes, r, ctx);
   }
 
   /** Send, following redirects (blob stores on CDNs); Authorization never leaves the registry's origin. */
@@ -202,41 +272,18 @@ export class RegistryClient {
   }
 }
 
-/**
- * Whether the registry's credentials may go to its token realm: the same host, or a host
- * of the same site (registry-1.docker.io → auth.docker.io, registry.gitlab.com →
- * gitlab.com). A registry cannot send the user's password to an unrelated host.
- */
-export function realmMayHaveCredentials(realmHost: string, registryHost: string): boolean {
-  const realm = realmHost.toLowerCase();
-  const registry = registryHost.toLowerCase();
-  if (realm === registry) return true;
-  if (/^[\d.]+$|:/.test(registry)) return false;
-  const labels = registry.split('.');
-  const site = labels.length > 2 ? labels.slice(1).join('.') : registry;
-  if (site.split('.').length < 2) return false;
-  return realm === site || realm.endsWith(`.${site}`);
-}
-
-function refusal(err: TokenRefused): Response {
-  const body = JSON.stringify({ error: 'the registry token service refused the request', status: err.status });
-  return new Response(body, { status: err.status, statusText: err.statusText, headers: { 'content-type': 'application/json' } });
-}
-
-async function readLimited(res: Response, limit: number): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      throw new TokenRefused(502, 'Bad Gateway');
-    }
-    chunks.push(value);
+/** Wait for `promise`, or reject when `signal` aborts. */
+async function untilSettled(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  let onAbort!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([promise, aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
-  return Buffer.concat(chunks).toString('utf8');
 }

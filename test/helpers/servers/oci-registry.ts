@@ -42,11 +42,22 @@ export interface TokenServerOptions {
   expiresIn?: number;
   /** 'none': the registry itself asks for nothing (put a Basic-auth front before it). @default 'token' */
   auth?: 'token' | 'none';
+  /**
+   * Grant at most this many of the repositories one request asks for (the first ones): the
+   * token is issued, but without the others, as token servers do for repositories they will
+   * not grant. @default unlimited
+   */
+  maxGrantsPerToken?: number;
+  /** Answer 400 to a request with more than one `scope` (a token service that cannot batch). @default false */
+  singleScopeOnly?: boolean;
 }
 
 export interface TokenServer {
   realm: string;
-  readonly requests: Array<{ scope: string; user?: string; status: number }>;
+  /** One entry per token request; `scope` is the first scope asked for, `scopes` all of them. */
+  readonly requests: Array<{ scope: string; scopes: string[]; user?: string; status: number }>;
+  /** TCP connections accepted (keep-alive reuse shows as few). */
+  readonly connections: number;
   /** Every token handed to a client (to check that none leaks). */
   readonly issued: string[];
   /** The next `n` tokens are already expired for the registry while claiming a long life. */
@@ -93,37 +104,51 @@ async function startTokenServer(dir: string, opts: TokenServerOptions): Promise<
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const scope = url.searchParams.get('scope') ?? '';
+    // Several scope parameters, and several space-separated scopes in one, as the token spec allows.
+    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    const scope = scopes[0] ?? '';
     let user: string | undefined;
     const auth = req.headers.authorization;
     if (auth?.startsWith('Basic ')) {
       const [u, ...p] = Buffer.from(auth.slice(6), 'base64').toString('utf8').split(':');
       if (!u || users[u] === undefined || users[u] !== p.join(':')) {
-        requests.push({ scope, user: u, status: 401 });
+        requests.push({ scope, scopes, user: u, status: 401 });
         res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"incorrect username or password"}');
         return;
       }
       user = u;
     }
     if (!user && opts.anonymousPull === false) {
-      requests.push({ scope, status: 401 });
+      requests.push({ scope, scopes, status: 401 });
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"details":"authentication required"}');
       return;
     }
-    const m = /^repository:([^:]+):(.+)$/.exec(scope);
-    const access = m ? [{ type: 'repository', name: m[1]!, actions: m[2]!.split(',').filter((a) => a === 'pull') }] : [];
+    if (opts.singleScopeOnly && scopes.length > 1) {
+      requests.push({ scope, scopes, status: 400 });
+      res.writeHead(400, { 'content-type': 'application/json' }).end('{"details":"one scope per request"}');
+      return;
+    }
+    const access = scopes.slice(0, opts.maxGrantsPerToken ?? scopes.length).flatMap((one) => {
+      const m = /^repository:([^:]+):(.+)$/.exec(one);
+      return m ? [{ type: 'repository', name: m[1]!, actions: m[2]!.split(',').filter((a) => a === 'pull') }] : [];
+    });
     const isExpired = expired > 0;
     if (isExpired) expired--;
-    requests.push({ scope, ...(user ? { user } : {}), status: 200 });
+    requests.push({ scope, scopes, ...(user ? { user } : {}), status: 200 });
     const token = sign(access, user ?? 'anonymous', isExpired);
     issued.push(token);
     res.writeHead(200, { 'content-type': 'application/json' })
       .end(JSON.stringify({ token, access_token: token, expires_in: opts.expiresIn ?? 300, issued_at: new Date().toISOString() }));
   });
+  let connections = 0;
+  server.on('connection', () => connections++);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     realm: `http://127.0.0.1:${port}/token`, requests, issued, certPath, service, issuer,
+    get connections() {
+      return connections;
+    },
     expireNext(n) {
       expired = n;
     },
@@ -195,9 +220,13 @@ export interface OciTestRegistry {
   relayHost: string;
   /** The storage directory (blobs live under docker/registry/v2/blobs). */
   root: string;
+  /** The registry process (benchmarks read its CPU time). */
+  pid: number | undefined;
   tokens: TokenServer;
   /** Requests seen by the relay: method and path. */
   readonly relayed: string[];
+  /** What the registry answered through the relay, in order: request line, status, whether it carried Authorization, the challenge's `error`. */
+  readonly answers: Array<{ request: string; status: number; authorized: boolean; error?: string }>;
   pushBlob(repository: string, data: Buffer): Promise<string>;
   pushManifest(repository: string, tag: string, layers: Array<{ mediaType: string; data: Buffer }>, annotations?: Record<string, string>): Promise<string[]>;
   /** A package in the v0 layout: `<channel>/<subdir>/<name>:<version>-<build>`. */
@@ -304,9 +333,12 @@ export async function startOciRegistry(opts: TokenServerOptions = {}): Promise<O
   }
 
   return {
-    host, relayHost, root, tokens,
+    host, relayHost, root, tokens, pid: child.pid,
     get relayed() {
       return relay.seen;
+    },
+    get answers() {
+      return relay.answers;
     },
     pushBlob, pushManifest,
     async pushPackage(channel, subdir, fileName, data) {
@@ -352,11 +384,20 @@ export async function startOciRegistry(opts: TokenServerOptions = {}): Promise<O
 }
 
 /** An HTTP relay to the registry that can cut one blob response after some bytes. */
-function startRelay(port: number): { server: Server; seen: string[]; cutAfter: number | undefined } {
-  const state: { server: Server; seen: string[]; cutAfter: number | undefined } = { server: undefined as unknown as Server, seen: [], cutAfter: undefined };
+interface Relay {
+  server: Server;
+  seen: string[];
+  answers: OciTestRegistry['answers'];
+  cutAfter: number | undefined;
+}
+
+function startRelay(port: number): Relay {
+  const state: Relay = { server: undefined as unknown as Server, seen: [], answers: [], cutAfter: undefined };
   state.server = createServer((req: IncomingMessage, res: ServerResponse) => {
     state.seen.push(`${req.method} ${req.url}${req.headers.range ? ` ${req.headers.range}` : ''}`);
     const upstream = httpRequest({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      const error = /error="([^"]*)"/.exec(String(up.headers['www-authenticate'] ?? ''))?.[1];
+      state.answers.push({ request: `${req.method} ${req.url}`, status: up.statusCode ?? 502, authorized: Boolean(req.headers.authorization), ...(error ? { error } : {}) });
       res.writeHead(up.statusCode ?? 502, up.headers);
       const cut = /\/blobs\/sha256:/.test(req.url ?? '') && up.statusCode === 200 ? state.cutAfter : undefined;
       if (cut === undefined) {

@@ -12,6 +12,7 @@
 import { Writable } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
 import type { Hasher } from './hasher.js';
+import { dropWritten } from '../util/written.js';
 
 export class TooLongError extends Error {
   constructor(readonly limit: number, readonly reached: number) {
@@ -108,18 +109,4 @@ export class PartialWriter extends Writable {
     this.#syncedUpTo = this.confirmed;
     this.#writeback = this.#writeback.then(() => this.#handle.datasync()).catch(() => undefined);
   }
-}
-
-function dropWritten(buffers: Buffer[], written: number): Buffer[] {
-  const rest: Buffer[] = [];
-  let skip = written;
-  for (const buffer of buffers) {
-    if (skip >= buffer.byteLength) {
-      skip -= buffer.byteLength;
-      continue;
-    }
-    rest.push(skip ? buffer.subarray(skip) : buffer);
-    skip = 0;
-  }
-  return rest;
 }

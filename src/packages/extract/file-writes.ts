@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { dropWritten } from '../../util/written.js';
 
 /** Bytes gathered before one writev: most package files go to disk in one call. */
 export const WRITE_BATCH_BYTES = 1 << 20;
@@ -36,17 +37,5 @@ export function needsChmod(mode: number): boolean {
 /** Write every buffer at the handle's position, however the kernel splits the writev. */
 export async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
   let pending = buffers;
-  while (pending.length) {
-    let written = (await handle.writev(pending)).bytesWritten;
-    const rest: Buffer[] = [];
-    for (const b of pending) {
-      if (written >= b.length) {
-        written -= b.length;
-        continue;
-      }
-      rest.push(written ? b.subarray(written) : b);
-      written = 0;
-    }
-    pending = rest;
-  }
+  while (pending.length) pending = dropWritten(pending, (await handle.writev(pending)).bytesWritten);
 }

@@ -202,7 +202,7 @@ async function fetchVerifyRename(job: Job, handle: LockedFile['handle'], offset:
   const withMd5 = job.expected.md5 !== undefined;
   if (offset > 0) {
     slot.hasher = createHasher(withMd5, job.expected.size ?? offset);
-    await slot.hasher.prefix(handle.fd, offset);
+    await slot.hasher.prefix(handle, offset);
   }
   let total: number | undefined = job.expected.size;
   if (!(job.expected.size !== undefined && offset === job.expected.size)) {

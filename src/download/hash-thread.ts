@@ -1,17 +1,15 @@
 /**
- * A small pool of hashing threads (see hash-worker.ts). Each large download hashes on the
- * least busy thread, so its sha256/md5 state lives in one place and updates stay in
- * order. Threads are unref'd while idle (they never keep the process alive) and a thread
- * that dies rejects everything it was asked with CG_WORKER_FAILED, never leaving a caller
- * waiting; the next job gets a fresh thread.
+ * The process's hashing thread (see hash-worker.ts): one, beside the main thread (receive)
+ * and the thread pool (writes), which fills 2 cores. Each file's sha256/md5 state lives there
+ * and updates stay in order. The thread is unref'd while idle (it never keeps the process
+ * alive); a thread that dies rejects everything it was asked with CG_WORKER_FAILED, never
+ * leaving a caller waiting, and the next file gets a fresh thread.
  */
+import type { FileHandle } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { CondaError } from '../errors/classes.js';
 import { HASH_WORKER_SOURCE } from './hash-worker.js';
 import type { Digest, Hasher } from './hasher.js';
-
-/** One hashing thread for the process: with the main thread (receive) and the thread pool (writes) that fills 2 cores. */
-export const HASH_THREADS = 1;
 
 interface Reply {
   seq: number;
@@ -28,16 +26,14 @@ class HashThread {
   readonly #pending = new Map<number, { resolve: (reply: Reply) => void; reject: (err: Error) => void }>();
   #seq = 0;
   #dead: CondaError | undefined;
-  jobs = 0;
 
-  constructor(onDeath: (thread: HashThread) => void) {
+  constructor() {
     this.#worker = new Worker(HASH_WORKER_SOURCE, { eval: true, execArgv: [], name: 'conda-gateway-hash' });
     this.#worker.unref();
     this.#worker.on('message', (reply: Reply) => this.#answer(reply));
     const die = (err: CondaError): void => {
       if (this.#dead) return;
       this.#dead = err;
-      onDeath(this);
       for (const pending of this.#pending.values()) pending.reject(err);
       this.#pending.clear();
     };
@@ -85,16 +81,13 @@ function valueOf<T>(reply: Reply): T {
 }
 
 const RANGE_STEP = 1 << 20;
-const threads: HashThread[] = [];
+let current: HashThread | undefined;
 let nextJobId = 0;
 
-function pickThread(): HashThread {
-  let best: HashThread | undefined;
-  for (const t of threads) if (!best || t.jobs < best.jobs) best = t;
-  if (best && (best.jobs === 0 || threads.length >= HASH_THREADS)) return best;
-  const thread = new HashThread((dead) => threads.splice(threads.indexOf(dead) >>> 0, 1));
-  threads.push(thread);
-  return thread;
+/** The live hashing thread, started (again) when needed. */
+function hashThread(): HashThread {
+  if (!current?.alive) current = new HashThread();
+  return current;
 }
 
 let jobsOpened = 0;
@@ -106,7 +99,7 @@ export function hashThreadJobsForTest(): number {
 
 /** Tests only: make every hashing thread die as a crash would. */
 export function crashHashThreadsForTest(): void {
-  for (const thread of threads) thread.crash();
+  current?.crash();
 }
 
 /**
@@ -122,8 +115,7 @@ export class ThreadHasher implements Hasher {
   #range: { fd: number; position: number; length: number } | undefined;
 
   constructor(withMd5: boolean) {
-    this.#thread = pickThread();
-    this.#thread.jobs++;
+    this.#thread = hashThread();
     jobsOpened++;
     this.#post({ op: 'open', id: this.#id, md5: withMd5 });
   }
@@ -147,13 +139,13 @@ export class ThreadHasher implements Hasher {
     if (range && range.length > 0) this.#post({ op: 'range', id: this.#id, ...range });
   }
 
-  async prefix(fd: number, length: number): Promise<void> {
-    if (length > 0) await this.#thread.call({ op: 'range', id: this.#id, fd, position: 0, length });
+  async prefix(handle: FileHandle, length: number): Promise<void> {
+    if (length > 0) await this.#thread.call({ op: 'range', id: this.#id, fd: handle.fd, position: 0, length });
   }
 
   async digest(): Promise<Digest> {
     this.#flush();
-    this.#close();
+    this.#open = false;
     const digest = await this.#thread.call<Digest>({ op: 'digest', id: this.#id });
     if (this.#failure) throw this.#failure;
     return digest.md5 === undefined ? { sha256: digest.sha256, bytes: digest.bytes } : digest;
@@ -162,7 +154,7 @@ export class ThreadHasher implements Hasher {
   async drop(): Promise<void> {
     this.#range = undefined;
     if (!this.#open) return;
-    this.#close();
+    this.#open = false;
     // Answered after every range posted before it: once it resolves, nothing reads the fd for us.
     await this.#thread.call({ op: 'drop', id: this.#id }).catch(() => undefined);
   }
@@ -171,11 +163,5 @@ export class ThreadHasher implements Hasher {
     this.#thread.call(message).catch((err: unknown) => {
       this.#failure ??= err;
     });
-  }
-
-  #close(): void {
-    if (!this.#open) return;
-    this.#open = false;
-    this.#thread.jobs--;
   }
 }

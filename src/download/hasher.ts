@@ -9,10 +9,9 @@
  * Either way the same bytes are hashed in file order and the digest is compared exactly
  * as before; the thread's failures surface at `digest()` as CG_WORKER_FAILED.
  */
-import { createHash, type Hash } from 'node:crypto';
-import { read } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { promisify } from 'node:util';
+import { Hashes, hashPrefix } from './checksums.js';
 import { ThreadHasher } from './hash-thread.js';
 
 /** Files up to this size are hashed on the main thread (a thread hop costs more than it saves). */
@@ -50,47 +49,36 @@ export interface Hasher {
   writing(buffers: readonly Uint8Array[]): void;
   /** Bytes [position, position + length) of `fd` are on disk (the thread reads them back). */
   written(fd: number, position: number, length: number): void;
-  /** Hash the first `length` bytes of an open file (the kept prefix of a resumed download). */
-  prefix(fd: number, length: number): Promise<void>;
+  /** Hash the first `length` bytes of the open file, before anything else (the kept prefix of a resumed download). */
+  prefix(handle: FileHandle, length: number): Promise<void>;
   digest(): Promise<Digest>;
   /** Forget the state; resolves once nothing reads the file for this hasher any more. */
   drop(): Promise<void>;
 }
 
-const readAsync = promisify(read);
-
+/** The main-thread hasher: the same `Hashes` the rest of download() uses. */
 class InlineHasher implements Hasher {
-  readonly #sha256: Hash = createHash('sha256');
-  readonly #md5: Hash | undefined;
-  #bytes = 0;
+  readonly #withMd5: boolean;
+  #hashes: Hashes;
 
   constructor(withMd5: boolean) {
-    this.#md5 = withMd5 ? createHash('md5') : undefined;
+    this.#withMd5 = withMd5;
+    this.#hashes = new Hashes(withMd5);
   }
 
   writing(buffers: readonly Uint8Array[]): void {
-    for (const buffer of buffers) {
-      this.#sha256.update(buffer);
-      this.#md5?.update(buffer);
-      this.#bytes += buffer.byteLength;
-    }
+    for (const buffer of buffers) this.#hashes.update(buffer);
   }
 
   written(): void {}
 
-  async prefix(fd: number, length: number): Promise<void> {
-    const buffer = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(length, 1)));
-    for (let position = 0; position < length;) {
-      const { bytesRead } = await readAsync(fd, buffer, 0, Math.min(buffer.length, length - position), position);
-      if (bytesRead === 0) break;
-      this.writing([buffer.subarray(0, bytesRead)]);
-      position += bytesRead;
-    }
+  async prefix(handle: FileHandle, length: number): Promise<void> {
+    // Always the first bytes of a fresh hasher: the prefix's hashes are this hasher's state.
+    this.#hashes = await hashPrefix(handle, length, this.#withMd5);
   }
 
   async digest(): Promise<Digest> {
-    const sha256 = this.#sha256.digest('hex');
-    return this.#md5 ? { sha256, md5: this.#md5.digest('hex'), bytes: this.#bytes } : { sha256, bytes: this.#bytes };
+    return { ...this.#hashes.digest(), bytes: this.#hashes.bytes };
   }
 
   async drop(): Promise<void> {}

@@ -13,8 +13,10 @@ const load = createRequire(import.meta.url);
 // undici's index mixes request/stream/pipeline/connect/upgrade into every dispatcher; we
 // use request, and ProxyAgent calls `client.connect()` for CONNECT tunnels: mix in those two
 // (undici's index, when something else loads it, adds the rest).
+type RequestOptions = Parameters<typeof Undici.request>[1] & { dispatcher: Undici.Dispatcher };
+const apiRequest = load('undici/lib/api/api-request.js') as (this: Undici.Dispatcher, opts: object) => ReturnType<typeof Undici.request>;
 const Dispatcher = load('undici/lib/dispatcher/dispatcher.js') as { prototype: Record<string, unknown> };
-Dispatcher.prototype.request ??= load('undici/lib/api/api-request.js');
+Dispatcher.prototype.request ??= apiRequest;
 Dispatcher.prototype.connect ??= load('undici/lib/api/api-connect.js');
 
 export const Agent: typeof Undici.Agent = load('undici/lib/dispatcher/agent.js');
@@ -25,9 +27,6 @@ export function proxyAgentClass(): typeof Undici.ProxyAgent {
 export const buildConnector: typeof Undici.buildConnector = load('undici/lib/core/connect.js');
 export const Headers: typeof Undici.Headers = (load('undici/lib/web/fetch/headers.js') as { Headers: typeof Undici.Headers }).Headers;
 export const Response: typeof Undici.Response = (load('undici/lib/web/fetch/response.js') as { Response: typeof Undici.Response }).Response;
-
-type RequestOptions = Parameters<typeof Undici.request>[1] & { dispatcher: Undici.Dispatcher };
-const apiRequest = load('undici/lib/api/api-request.js') as (this: Undici.Dispatcher, opts: object) => ReturnType<typeof Undici.request>;
 
 /** undici's request(url, opts) for an explicit dispatcher (we never use the global one). */
 export function request(url: string | URL, opts: RequestOptions): ReturnType<typeof Undici.request> {

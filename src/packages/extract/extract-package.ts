@@ -6,19 +6,19 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { mkdtemp, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cachePath } from '../pkgs-dir.js';
 import { pipeline } from 'node:stream/promises';
 import { lockFile } from '../../core/file-lock.js';
 import { PackageArchiveError } from '../../errors/classes.js';
 import type { PackageSpec } from '../types.js';
-import { forEachTar } from './archive.js';
-import { ByteBudget, declaredSize } from './budget.js';
 import { checkExtracted, extractedDirOf, stemOf } from './cache-state.js';
+import { extractFileInWorker } from './extract-pool.js';
+import type { Written } from './extract-protocol.js';
 import { buildRepodataRecord, serializeRecord } from './repodata-record.js';
 import type { Staged, StreamedExtraction } from './stream-extract.js';
-import { TarWriter } from './tar-writer.js';
+import { applyDirModes } from './tar-writer.js';
 
 export interface ExtractPackageOptions {
   pkgsDir: string;
@@ -68,13 +68,13 @@ export async function extractPackage(opts: ExtractPackageOptions): Promise<Extra
     const outer = staged?.outer ?? await mkdtemp(join(pkgsDir, `.${stemOf(pkg.fileName)}.extract-`));
     try {
       const root = staged?.root ?? join(outer, stemOf(pkg.fileName));
-      const writer = staged?.writer ?? await extractInto(root, tarball, pkg.fileName, hashes.size, opts);
+      const written = staged?.written ?? await extractInto(root, tarball, pkg.fileName, hashes.size, opts);
       const index = await readIndex(root, pkg.fileName);
       await writeRecord(root, buildRepodataRecord(index, { url: opts.recordUrl, fn: pkg.fileName, ...hashes }));
-      await writer.finish();
+      await applyDirModes(root, written.dirModes);
       opts.signal?.throwIfAborted();
       await replace(final, root, join(outer, 'previous'));
-      return { path: final, files: writer.files, bytes: writer.bytes, elapsedMs: performance.now() - started, reused: false, streamed: Boolean(staged) };
+      return { path: final, files: written.files, bytes: written.bytes, elapsedMs: performance.now() - started, reused: false, streamed: Boolean(staged) };
     } finally {
       await rm(outer, { recursive: true, force: true }).catch(() => undefined);
     }
@@ -84,26 +84,18 @@ export async function extractPackage(opts: ExtractPackageOptions): Promise<Extra
   }
 }
 
+/** The tarball into `root`, in an extraction worker; aborted, it fails with the signal's reason once the worker stopped. */
 async function extractInto(root: string, tarball: string, fileName: string, archiveBytes: number,
-  opts: ExtractPackageOptions): Promise<TarWriter> {
-  const budget = new ByteBudget(archiveBytes, opts.declaredSlackBytes);
-  const writer = new TarWriter(root, {
-    packageName: fileName,
-    budget,
-    capture: {
-      'info/paths.json': (text) => {
-        const declared = declaredSize(text);
-        if (declared !== undefined) budget.declare(declared);
-      },
-    },
-  });
-  const { mkdir } = await import('node:fs/promises');
+  opts: ExtractPackageOptions): Promise<Written> {
   await mkdir(root);
-  await forEachTar(tarball, fileName, { packageName: fileName, budget, nativeTools: opts.nativeTools }, async (tar) => {
+  try {
+    return await extractFileInWorker({
+      fileName, root, archiveBytes, nativeTools: opts.nativeTools, declaredSlackBytes: opts.declaredSlackBytes,
+    }, tarball, opts.signal);
+  } catch (err) {
     opts.signal?.throwIfAborted();
-    await writer.extract(tar);
-  });
-  return writer;
+    throw err;
+  }
 }
 
 async function readIndex(root: string, fileName: string): Promise<Record<string, unknown>> {

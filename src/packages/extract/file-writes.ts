@@ -3,8 +3,7 @@
  * when the umask leaves the requested mode as it is (the profile showed a write per decoder
  * chunk and a chmod per file among the largest main-thread costs of extraction).
  */
-import { readFileSync } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { readFileSync, writevSync } from 'node:fs';
 import { dropWritten } from '../../util/written.js';
 
 /** Bytes gathered before one writev: most package files go to disk in one call. */
@@ -34,8 +33,8 @@ export function needsChmod(mode: number): boolean {
   return bits === undefined || (mode & bits) !== 0;
 }
 
-/** Write every buffer at the handle's position, however the kernel splits the writev. */
-export async function writeAll(handle: FileHandle, buffers: Buffer[]): Promise<void> {
+/** Write every buffer at the file's position, however the kernel splits the writev. */
+export function writeAllSync(fd: number, buffers: Buffer[]): void {
   let pending = buffers;
-  while (pending.length) pending = dropWritten(pending, (await handle.writev(pending)).bytesWritten);
+  while (pending.length) pending = dropWritten(pending, writevSync(fd, pending));
 }

@@ -11,23 +11,23 @@
  * restart from 0, a resume, a layout the zip streamer does not read, a refused entry)
  * fails the streamed extraction only: the temp folder is dropped and the caller extracts
  * the verified tarball as before, with the same rules and the same typed errors.
+ *
+ * The decoding and writing run in an extraction worker (extract-pool.ts): this side only
+ * checks positions, hashes md5 when asked, and copies the chunks (valid only during the
+ * call) into batches of STREAM_BATCH_BYTES that are transferred, not copied again.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { PackageSpec } from '../types.js';
-import { bzip2Decompressor, chain, corrupt, formatOf, metered, wrapErrors, type ArchiveContext } from './archive.js';
-import { ByteBudget, declaredSize } from './budget.js';
 import { stemOf } from './cache-state.js';
-import { TarWriter } from './tar-writer.js';
-import { streamZip } from './zip-stream.js';
-import { zstdDecompressor } from './zstd.js';
+import { startStreamInWorker, type StreamHandle } from './extract-pool.js';
+import type { Written } from './extract-protocol.js';
 
-/** Bytes held between the download and a decoder that falls behind; past this, the rest comes from the file. */
+/** Bytes held between the download and a worker that falls behind; past this, the rest comes from the file. */
 export const STREAM_QUEUE_BYTES = 4 * 1024 * 1024;
+/** Chunks are gathered into buffers of this size before they go to the worker (few messages, few wake-ups). */
+export const STREAM_BATCH_BYTES = 256 * 1024;
 
 export interface StreamExtractOptions {
   pkgsDir: string;
@@ -46,17 +46,23 @@ export interface StreamExtractOptions {
 export interface Staged {
   outer: string;
   root: string;
-  writer: TarWriter;
+  written: Written;
 }
 
 export class StreamedExtraction {
   readonly #opts: StreamExtractOptions;
-  readonly #source = new PassThrough({ highWaterMark: 1 << 20 });
-  readonly #budget: ByteBudget;
   readonly #md5: Hash | undefined;
   readonly #queueBytes: number;
-  readonly #staged: Promise<Staged>;
+  readonly #ready: Promise<void>;
+  #job: StreamHandle | undefined;
   #outer: string | undefined;
+  #root: string | undefined;
+  /** Batches filled before the worker job existed. */
+  #early: Array<{ batch: Buffer; length: number; received: number }> = [];
+  #batch: Buffer | undefined;
+  #fill = 0;
+  /** Bytes copied but not yet taken by the worker's decoders. */
+  #queued = 0;
   /** The next file offset the bytes must continue from. */
   #next = 0;
   /** Offset where the queue stopped taking bytes (the rest is read from the verified file). */
@@ -70,11 +76,8 @@ export class StreamedExtraction {
     this.#opts = opts;
     this.#queueBytes = opts.queueBytes ?? STREAM_QUEUE_BYTES;
     this.#md5 = opts.md5 ? createHash('md5') : undefined;
-    this.#budget = new ByteBudget(opts.pkg.size ?? 0, opts.declaredSlackBytes);
-    // A destroyed source's error is for the decoders (and stays in `errored` for a late reader).
-    this.#source.on('error', () => undefined);
-    this.#staged = this.#run();
-    this.#staged.catch((err: unknown) => this.#fail(err));
+    this.#ready = this.#start();
+    this.#ready.catch((err: unknown) => this.#fail(err));
     opts.signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
@@ -84,13 +87,18 @@ export class StreamedExtraction {
     if (position !== this.#next) return this.#break(position === 0 ? 'the download restarted from byte 0' : `bytes from ${position}, expected ${this.#next}`);
     this.#next += chunk.byteLength;
     this.#md5?.update(chunk);
-    if (this.#opts.pkg.size === undefined) this.#budget.allowArchiveBytes(this.#next);
-    if (this.#spilledAt !== undefined || this.#source.destroyed) return;
-    if (this.#source.writableLength + this.#source.readableLength + chunk.byteLength > this.#queueBytes) {
+    if (this.#spilledAt !== undefined) return;
+    if (this.#queued + chunk.byteLength > this.#queueBytes) {
       this.#spilledAt = position;
+      this.#flush();
       return;
     }
-    this.#source.write(Buffer.from(chunk));
+    this.#queued += chunk.byteLength;
+    if (this.#batch && this.#fill + chunk.byteLength > this.#batch.length) this.#flush();
+    this.#batch ??= Buffer.allocUnsafeSlow(Math.max(STREAM_BATCH_BYTES, chunk.byteLength));
+    this.#batch.set(chunk, this.#fill);
+    this.#fill += chunk.byteLength;
+    if (this.#fill >= STREAM_BATCH_BYTES) this.#flush();
   };
 
   /** md5 of the streamed bytes, when they were the whole file (valid once complete() accepted them). */
@@ -114,16 +122,17 @@ export class StreamedExtraction {
 
   async #complete(tarball: string, size: number): Promise<Staged | undefined> {
     if (!this.#broken && this.#next !== size) this.#break(`streamed ${this.#next} of ${size} bytes`);
-    if (this.#broken) {
+    this.#flush();
+    await this.#ready.catch(() => undefined);
+    if (this.#broken || !this.#job) {
       await this.discard();
       return undefined;
     }
-    if (this.#spilledAt === undefined) this.#source.end();
-    else pipeline(createReadStream(tarball, { start: this.#spilledAt, highWaterMark: 1 << 20 }), this.#source).catch((err: unknown) => this.#fail(err));
+    this.#job.end(size, this.#spilledAt === undefined ? undefined : { tarball, from: this.#spilledAt });
     try {
-      const staged = await this.#staged;
+      const written = await this.#job.result;
       this.#opts.signal?.removeEventListener('abort', this.#onAbort);
-      return staged;
+      return { outer: this.#outer!, root: this.#root!, written };
     } catch (err) {
       this.#fail(err);
       await this.discard();
@@ -134,10 +143,20 @@ export class StreamedExtraction {
   /** Drop everything streamed (the download failed, was reused, or the caller extracts from the file). Idempotent. */
   async discard(): Promise<void> {
     this.#opts.signal?.removeEventListener('abort', this.#onAbort);
-    if (!this.#source.destroyed) this.#source.destroy(new Error('streamed extraction discarded'));
-    await this.#staged.catch(() => undefined);
+    this.#broken ??= 'discarded';
+    this.#batch = undefined;
+    this.#early = [];
+    await this.#ready.catch(() => undefined);
+    this.#job?.cancel('streamed extraction discarded');
+    // The worker answers only once it stopped writing: the folder is removed after that.
+    await this.#job?.result.catch(() => undefined);
     if (this.#outer) await rm(this.#outer, { recursive: true, force: true }).catch(() => undefined);
     this.#settle();
+  }
+
+  /** Whether bytes were read back from the file because the queue was full (for reports). */
+  get spilled(): boolean {
+    return this.#spilledAt !== undefined;
   }
 
   #settle(): void {
@@ -146,9 +165,15 @@ export class StreamedExtraction {
     done?.();
   }
 
-  /** Whether bytes were read back from the file because the queue was full (for reports). */
-  get spilled(): boolean {
-    return this.#spilledAt !== undefined;
+  /** The batch so far, to the worker (or kept until the worker job exists). */
+  #flush(): void {
+    const batch = this.#batch;
+    if (!batch || this.#fill === 0) return;
+    const entry = { batch, length: this.#fill, received: this.#next };
+    this.#batch = undefined;
+    this.#fill = 0;
+    if (this.#job) this.#job.send(entry.batch, entry.length, entry.received);
+    else this.#early.push(entry);
   }
 
   readonly #onAbort = (): void => this.#break('aborted');
@@ -156,50 +181,28 @@ export class StreamedExtraction {
   #break(reason: string): void {
     this.#broken ??= reason;
     this.failure ??= new Error(reason);
-    // With an error, so every decoder and reader downstream stops (a bare destroy would leave them waiting).
-    if (!this.#source.destroyed) this.#source.destroy(new Error(reason));
+    this.#job?.cancel(reason);
   }
 
   #fail(err: unknown): void {
     this.failure ??= err;
     this.#broken ??= err instanceof Error ? err.message : String(err);
-    if (!this.#source.destroyed) this.#source.destroy(err instanceof Error ? err : new Error(String(err)));
+    this.#job?.cancel(this.#broken);
   }
 
-  async #run(): Promise<Staged> {
+  async #start(): Promise<void> {
     const { pkgsDir, pkg } = this.#opts;
     const stem = stemOf(pkg.fileName);
-    const outer = await mkdtemp(join(pkgsDir, `.${stem}.extract-`));
-    this.#outer = outer;
-    const root = join(outer, stem);
-    await mkdir(root);
-    const ctx: ArchiveContext = { packageName: pkg.fileName, budget: this.#budget, nativeTools: this.#opts.nativeTools };
-    const writer = new TarWriter(root, {
-      packageName: pkg.fileName, budget: this.#budget,
-      capture: { 'info/paths.json': (text) => { const d = declaredSize(text); if (d !== undefined) this.#budget.declare(d); } },
-    });
-    if (formatOf(pkg.fileName) === 'tar.bz2') {
-      const bunzip = await bzip2Decompressor(ctx);
-      // chain() only hears errors from now on: one from before must not leave the decoder waiting.
-      if (this.#source.errored) {
-        bunzip.on('error', () => undefined);
-        (bunzip as unknown as Readable).destroy();
-        throw this.#source.errored;
-      }
-      await writer.extract(wrapErrors(ctx, chain(this.#source, bunzip, metered(ctx, pkg.fileName)), pkg.fileName, 'bzip2'));
-    } else {
-      await streamZip(this.#source, {
-        wanted: new Set([`info-${stem}.tar.zst`, `pkg-${stem}.tar.zst`]),
-        corrupt: (message, entry) => corrupt(ctx, message, entry),
-        member: async (name, data: Readable) => {
-          const tar = chain(data, await zstdDecompressor({ nativeTools: this.#opts.nativeTools }), metered(ctx, name));
-          await writer.extract(wrapErrors(ctx, tar, name, 'zstd'));
-        },
-      });
-    }
-    if (!this.#budget.withinDeclared()) {
-      throw corrupt(ctx, `the package writes more than info/paths.json declares (${this.#budget.declared} bytes)`, 'info/paths.json');
-    }
-    return { outer, root, writer };
+    this.#outer = await mkdtemp(join(pkgsDir, `.${stem}.extract-`));
+    this.#root = join(this.#outer, stem);
+    await mkdir(this.#root);
+    if (this.#broken) return;
+    const spec = {
+      fileName: pkg.fileName, root: this.#root, archiveBytes: pkg.size ?? 0,
+      nativeTools: this.#opts.nativeTools, declaredSlackBytes: this.#opts.declaredSlackBytes,
+    };
+    this.#job = startStreamInWorker(spec, (bytes) => { this.#queued -= bytes; });
+    for (const e of this.#early) this.#job.send(e.batch, e.length, e.received);
+    this.#early = [];
   }
 }

@@ -4,9 +4,14 @@
  * folder), so the map of what we created is the truth: an entry is never written through
  * a symlink, a link never leaves the folder, and nothing but files, folders and links
  * is created. Modes are kept without setuid/setgid/sticky.
+ *
+ * File system calls are synchronous: the writer runs in an extraction worker thread
+ * (extract-pool.ts), where a sync call costs less than a round trip through the thread pool,
+ * and where nothing may still be in flight once the thread has stopped (a crashed worker's
+ * temp folder is removed right after).
  */
-import { constants } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, symlink, unlink } from 'node:fs/promises';
+import { closeSync, constants, fchmodSync, linkSync, lstatSync, mkdirSync, openSync, symlinkSync, unlinkSync } from 'node:fs';
+import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Header as Headers } from 'tar-stream';
@@ -15,7 +20,7 @@ import type { Header as Headers } from 'tar-stream';
 type EntryData = AsyncIterable<Buffer> & { resume(): unknown };
 import { PackageArchiveError } from '../../errors/classes.js';
 import type { ByteBudget } from './budget.js';
-import { needsChmod, writeAll, WRITE_BATCH_BYTES } from './file-writes.js';
+import { needsChmod, writeAllSync, WRITE_BATCH_BYTES } from './file-writes.js';
 import { checkEntryName, checkHardlinkTarget, checkSymlinkTarget, safeMode } from './entry-path.js';
 
 type Kind = 'dir' | 'file' | 'symlink';
@@ -38,7 +43,12 @@ export interface TarWriterOptions {
   capture?: Record<string, (text: string) => void>;
   /** Counts file bytes; a write past the declared size stops the extraction. */
   budget?: ByteBudget;
+  /** Stops the extraction at the next chunk (the tar stream is destroyed with the reason). */
+  signal?: AbortSignal;
 }
+
+/** Folder modes to set once everything (repodata_record.json included) is written: [relative path, mode]. */
+export type DirModes = Array<[string, number]>;
 
 export class TarWriter {
   readonly root: string;
@@ -69,7 +79,11 @@ export class TarWriter {
     const extractor = tar.extract();
     tarBytes.on('error', (err) => extractor.destroy(err));
     tarBytes.pipe(extractor);
+    const signal = this.#opts.signal;
+    const onAbort = (): void => void tarBytes.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      signal?.throwIfAborted();
       if (tarBytes.errored) throw tarBytes.errored;
       for await (const entry of extractor) {
         await this.#entry(entry.header, entry as unknown as EntryData);
@@ -77,18 +91,19 @@ export class TarWriter {
     } catch (err) {
       tarBytes.destroy();
       extractor.destroy();
-      if (err instanceof PackageArchiveError) throw err;
+      if (err instanceof PackageArchiveError || signal?.aborted) throw err;
       const e = err as NodeJS.ErrnoException;
       if (e?.code === 'ENOSPC' || e?.code === 'EACCES' || e?.code === 'EPERM' || e?.code === 'EDQUOT' || e?.code === 'EMFILE') throw err;
       throw new PackageArchiveError(`Cannot extract ${this.#opts.packageName}: ${e?.message ?? String(err)}`,
         { code: 'CG_PACKAGE_CORRUPT', package: this.#opts.packageName, cause: err });
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 
-  /** Folder modes last, as tar does: a read-only folder would stop its own entries. */
-  async finish(): Promise<void> {
-    const deepestFirst = [...this.#dirModes].sort((a, b) => b[0].length - a[0].length);
-    for (const [path, mode] of deepestFirst) await chmod(join(this.root, path), mode);
+  /** The archive's folder modes, deepest first: set last (see applyDirModes). */
+  dirModes(): DirModes {
+    return [...this.#dirModes].sort((a, b) => b[0].length - a[0].length);
   }
 
   async #entry(header: Headers, data: EntryData): Promise<void> {
@@ -99,15 +114,15 @@ export class TarWriter {
     switch (header.type) {
       case 'file': case 'contiguous-file': case null: case undefined:
         if (path === '') throw this.#corrupt(name, 'a file at the package root');
-        await this.#prepare(name, path, 'file');
+        this.#prepare(name, path, 'file');
         await this.#writeFile(path, header, data);
         return;
       case 'directory':
         data.resume();
         if (path === '') return;
-        await this.#prepare(name, path, 'dir');
+        this.#prepare(name, path, 'dir');
         if (this.#kinds.get(path) !== 'dir') {
-          await mkdir(join(this.root, path));
+          mkdirSync(join(this.root, path));
           this.#kinds.set(path, 'dir');
         }
         this.#dirModes.set(path, safeMode(header.mode, 0o755) | 0o700);
@@ -117,8 +132,8 @@ export class TarWriter {
         const target = header.linkname ?? '';
         const ok = checkSymlinkTarget(path, target);
         if (!ok.ok) throw this.#unsafe(name, ok.reason);
-        await this.#prepare(name, path, 'symlink');
-        await symlink(target, join(this.root, path));
+        this.#prepare(name, path, 'symlink');
+        symlinkSync(target, join(this.root, path));
         this.#kinds.set(path, 'symlink');
         return;
       }
@@ -129,8 +144,8 @@ export class TarWriter {
         if (this.#kinds.get(ok.path) !== 'file') {
           throw this.#unsafe(name, `hardlink to '${printable(ok.path)}', which is not a file extracted before it`);
         }
-        await this.#prepare(name, path, 'file');
-        await link(join(this.root, ok.path), join(this.root, path));
+        this.#prepare(name, path, 'file');
+        linkSync(join(this.root, ok.path), join(this.root, path));
         this.#kinds.set(path, 'file');
         this.files++;
         return;
@@ -142,7 +157,7 @@ export class TarWriter {
   }
 
   /** Parents must be folders we made; an earlier file or link of the same name is replaced (tar semantics). */
-  async #prepare(name: string, path: string, kind: Kind): Promise<void> {
+  #prepare(name: string, path: string, kind: Kind): void {
     const parts = path.split('/');
     let prefix = '';
     for (let i = 0; i < parts.length - 1; i++) {
@@ -151,7 +166,7 @@ export class TarWriter {
       if (seen === 'dir') continue;
       if (seen === 'symlink') throw this.#unsafe(name, `written through the symlink '${printable(prefix)}'`);
       if (seen === 'file') throw this.#corrupt(name, `'${printable(prefix)}' is a file, not a folder`);
-      await this.#mkdirChecked(name, prefix);
+      this.#mkdirChecked(name, prefix);
     }
     const existing = this.#kinds.get(path);
     if (existing === undefined) return;
@@ -159,17 +174,17 @@ export class TarWriter {
       if (kind === 'dir') return;
       throw this.#corrupt(name, 'replaces a folder');
     }
-    await unlink(join(this.root, path));
+    unlinkSync(join(this.root, path));
     this.#kinds.delete(path);
   }
 
-  async #mkdirChecked(name: string, prefix: string): Promise<void> {
+  #mkdirChecked(name: string, prefix: string): void {
     try {
-      await mkdir(join(this.root, prefix));
+      mkdirSync(join(this.root, prefix));
     } catch (err) {
       // Only on a case-insensitive disk can a name we never made exist: refuse unless it is a real folder.
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const st = await lstat(join(this.root, prefix));
+      const st = lstatSync(join(this.root, prefix));
       if (!st.isDirectory()) throw this.#unsafe(name, `'${printable(prefix)}' collides with a link or file of another case`);
     }
     this.#kinds.set(prefix, 'dir');
@@ -178,10 +193,14 @@ export class TarWriter {
   async #writeFile(path: string, header: Headers, data: EntryData): Promise<void> {
     const mode = safeMode(header.mode, 0o644);
     const target = join(this.root, path);
-    const handle = await open(target, WRITE_FLAGS, mode).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'EEXIST' || err.code === 'ELOOP') throw this.#unsafe(path, 'collides with another entry (case-insensitive disk?)');
+    let fd: number;
+    try {
+      fd = openSync(target, WRITE_FLAGS, mode);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ELOOP') throw this.#unsafe(path, 'collides with another entry (case-insensitive disk?)');
       throw err;
-    });
+    }
     this.#kinds.set(path, 'file');
     const capture = this.#opts.capture?.[path];
     const kept: Buffer[] = [];
@@ -198,21 +217,26 @@ export class TarWriter {
         size += chunk.length;
         if (capture && size <= CAPTURE_LIMIT) kept.push(chunk);
         if (batchBytes >= WRITE_BATCH_BYTES) {
-          await writeAll(handle, batch);
+          writeAllSync(fd, batch);
           batch = [];
           batchBytes = 0;
         }
       }
-      if (batch.length) await writeAll(handle, batch);
+      if (batch.length) writeAllSync(fd, batch);
       this.bytes += size;
       // open()'s mode is filtered by the umask; tar (and cph) set the archive's mode exactly.
-      if (needsChmod(mode)) await handle.chmod(mode);
+      if (needsChmod(mode)) fchmodSync(fd, mode);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
     this.files++;
     if (capture) capture(Buffer.concat(kept).toString('utf8'));
   }
+}
+
+/** Folder modes last, as tar does: a read-only folder would stop its own entries. */
+export async function applyDirModes(root: string, modes: DirModes): Promise<void> {
+  for (const [path, mode] of modes) await chmod(join(root, path), mode);
 }
 
 /** Entry names in messages: control characters shown escaped, length bounded. */

@@ -173,8 +173,8 @@ export const ERROR_CODES = {
   },
   CG_WORKER_FAILED: {
     family: 'internal', exitCode: 70,
-    hint: 'A worker thread (hashing a large download, or checking a large channel index) stopped unexpectedly; run the command again (a download\'s .partial is kept and resumed). If it repeats, report it with --verbose.',
-    doc: 'A worker thread of the download or repodata path crashed or could not start; nothing unverified was kept.',
+    hint: 'A worker thread (hashing a large download, checking a large channel index, or extracting packages) stopped unexpectedly; run the command again (a download\'s .partial is kept and resumed). If it repeats, report it with --verbose.',
+    doc: 'A worker thread of the download, repodata or extraction path crashed or could not start; nothing unverified was kept.',
   },
   CG_ABORTED: {
     family: 'aborted', exitCode: 130,

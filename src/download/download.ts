@@ -58,10 +58,13 @@ function assertSchemeServed(session: Session, url: URL): void {
 
 async function downloadJob(job: Job): Promise<DownloadResult> {
   const { settings, opts } = job;
+  // The caller's whileLocked step: its error is the caller's own, passed on as it is (not mapped).
+  let stepFailed: { error: unknown } | undefined;
+  let result: DownloadResult;
   try {
     // A target already complete is used without creating a .partial (nothing to leave behind if
     // we are killed); under the lock it is checked again, as another writer may just have finished.
-    return await checkLockCheck(
+    result = await checkLockCheck(
       () => verifiedTarget(job),
       () => lockFile(job.partialPath, { noLock: settings.noLock, signal: opts.signal, timeoutMs: opts.lockTimeoutMs }),
       async (lock) => {
@@ -69,11 +72,14 @@ async function downloadJob(job: Job): Promise<DownloadResult> {
           const reused = await reuseExistingTarget(job);
           if (reused) return reused;
           const ended = transferStarted();
+          let done: DownloadResult;
           try {
-            return await downloadLocked(job, lock);
+            done = await downloadLocked(job, lock);
           } finally {
             ended();
           }
+          await opts.whileLocked?.(done).catch((error: unknown) => { stepFailed = { error }; });
+          return done;
         } finally {
           await removeIfEmpty(lock);
         }
@@ -84,6 +90,8 @@ async function downloadJob(job: Job): Promise<DownloadResult> {
       channelAlias: settings.channelAlias, path: job.partialPath,
     });
   }
+  if (stepFailed) throw stepFailed.error;
+  return result;
 }
 
 async function assertWritableDir(dir: string): Promise<void> {

@@ -31,6 +31,13 @@ export interface DownloadOptions {
    * Called synchronously on the data path: copy the chunk to keep it, and don't block.
    */
   onChunk?: (chunk: Uint8Array, position: number) => void;
+  /**
+   * Runs once the bytes this call wrote are verified and renamed onto the target, while the
+   * target's lock is still held (not for a `reused` target): a step that must see this very
+   * file before another process may replace it (the package cache accepts a folder extracted
+   * while downloading here). If it throws, download() rejects with that error; the target stays.
+   */
+  whileLocked?: (result: DownloadResult) => Promise<void>;
   /** How long to wait for another writer of the same target. @default 30 minutes */
   lockTimeoutMs?: number;
 }

@@ -14,6 +14,7 @@ import { toGatewayError } from '../session/map-error.js';
 import { urlForCache } from './pkgs-dir.js';
 import type { FetchEvent, PackageSpec } from './types.js';
 import type { StreamedExtraction } from './extract/stream-extract.js';
+import type { ExtractPackageResult } from './extract/extract-package.js';
 
 /** Extractions at once: they are CPU-bound (zstd, bzip2), so about one per core, at most 4. */
 export function defaultExtractJobs(): number {
@@ -38,8 +39,38 @@ export function recordedUrl(url: string, keepCredentials: boolean): string {
   return keepCredentials ? url.replace(/#.*$/s, '') : urlForCache(url);
 }
 
+/**
+ * Run as download()'s whileLocked step (the package lock still held): the folder extracted while
+ * downloading, put in place, or undefined when the tarball must be extracted as usual (the
+ * streamed extraction gave up, or putting it in place failed: the file path then fails the same
+ * way, typed). Never throws: the verified download stands either way.
+ */
+export async function acceptWhileLocked(ctx: ExtractContext, pkg: PackageSpec, known: { md5?: string; sha256?: string },
+  streamed: StreamedExtraction): Promise<ExtractPackageResult | undefined> {
+  try {
+    const { acceptStreamed } = await import('./extract/extract-package.js');
+    return await acceptStreamed({
+      pkgsDir: ctx.pkgsDir, pkg, recordUrl: recordedUrl(pkg.url, ctx.keepCredentials), known, noLock: true, signal: ctx.signal, streamed,
+    });
+  } catch (err) {
+    streamed.failure ??= err;
+    await streamed.discard();
+    return undefined;
+  }
+}
+
 export function extractStep(ctx: ExtractContext, pkg: PackageSpec, known?: { md5?: string; sha256?: string },
-  streamed?: StreamedExtraction): Promise<ExtractOutcome> {
+  streamed?: StreamedExtraction, accepted?: ExtractPackageResult): Promise<ExtractOutcome> {
+  if (accepted) {
+    // Extracted while downloading and already in place (under the download's lock).
+    const masked = maskUrl(pkg.url);
+    ctx.emit({ type: 'extract-start', url: masked, fileName: pkg.fileName });
+    if (!accepted.reused) ctx.emit({
+      type: 'extracted', url: masked, fileName: pkg.fileName, path: accepted.path, files: accepted.files, bytes: accepted.bytes,
+      elapsedMs: Math.round(accepted.elapsedMs), streamed: accepted.streamed,
+    });
+    return Promise.resolve({ ok: true, path: accepted.path, reused: accepted.reused });
+  }
   return ctx.slot(async () => {
     const masked = maskUrl(pkg.url);
     ctx.emit({ type: 'extract-start', url: masked, fileName: pkg.fileName });

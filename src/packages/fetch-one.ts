@@ -11,6 +11,8 @@ import type { Candidate } from './mirrors.js';
 import { result, type RunState } from './fetch-run.js';
 import type { PackageResult, PackageSpec } from './types.js';
 import type { StreamedExtraction } from './extract/stream-extract.js';
+import type { ExtractPackageResult } from './extract/extract-package.js';
+import { acceptWhileLocked } from './extract-step.js';
 
 /** How often `progress` events are emitted per package, at most. */
 export const PROGRESS_INTERVAL_MS = 100;
@@ -26,8 +28,8 @@ const FAILOVER_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 export interface Fetched {
   fetched: PackageResult;
   known: { md5?: string; sha256?: string };
-  /** Extracted while downloading; the extraction step accepts or drops it. */
-  streamed?: StreamedExtraction;
+  /** Extracted while downloading, and put in place under the download's lock (else the tarball is extracted). */
+  accepted?: ExtractPackageResult;
 }
 
 /** Try each candidate URL in turn; a failure that another copy might not have moves on. 'busy': another process holds it. */
@@ -38,8 +40,9 @@ export async function fetchOne(state: RunState, pkg: PackageSpec, patient: boole
   for (let i = 0; i < candidates.length; i++) {
     const candidate = candidates[i]!;
     const streamed = await startStreamed(state, pkg);
+    const accepted: { result?: ExtractPackageResult } = {};
     try {
-      const done = await attempt(state, pkg, candidate, patient, streamed);
+      const done = await attempt(state, pkg, candidate, patient, streamed, accepted);
       state.bytesFetched += done.reused ? 0 : done.bytes - done.resumedFrom;
       const known = { sha256: done.sha256, ...(done.md5 ? { md5: done.md5 } : {}) };
       if (done.reused) {
@@ -53,7 +56,7 @@ export async function fetchOne(state: RunState, pkg: PackageSpec, patient: boole
         ...(done.md5 ? { md5: done.md5 } : {}), resumedFrom: done.resumedFrom, attempts: done.attempts,
         elapsedMs: Math.round(done.elapsedMs), unverified: done.unverified, from: done.url.toString(),
       });
-      return { fetched: result(pkg, state.pkgsDir, 'fetched', done.bytes, done.unverified), known, ...(streamed ? { streamed } : {}) };
+      return { fetched: result(pkg, state.pkgsDir, 'fetched', done.bytes, done.unverified), known, ...(accepted.result ? { accepted: accepted.result } : {}) };
     } catch (err) {
       await streamed?.discard();
       const error = toGatewayError(err, { url: candidate.url, path: join(state.pkgsDir, pkg.fileName) });
@@ -103,7 +106,7 @@ async function startStreamed(state: RunState, pkg: PackageSpec): Promise<Streame
 }
 
 async function attempt(state: RunState, pkg: PackageSpec, candidate: Candidate, patient: boolean,
-  streamed: StreamedExtraction | undefined): Promise<DownloadResult> {
+  streamed: StreamedExtraction | undefined, accepted: { result?: ExtractPackageResult }): Promise<DownloadResult> {
   const masked = maskUrl(pkg.url);
   state.emit({
     type: 'start', url: masked, fileName: pkg.fileName, ...(pkg.size !== undefined ? { size: pkg.size } : {}),
@@ -113,7 +116,13 @@ async function attempt(state: RunState, pkg: PackageSpec, candidate: Candidate, 
   return download(candidate.url, cachePath(state.pkgsDir, pkg.fileName), {
     md5: pkg.md5, sha256: pkg.sha256, size: pkg.size, session: state.session, signal: state.abort.signal,
     sleep: state.opts.sleep, log: state.opts.log, ...(patient ? {} : { lockTimeoutMs: 0 }),
-    ...(streamed ? { onChunk: streamed.onChunk } : {}),
+    ...(streamed ? {
+      onChunk: streamed.onChunk,
+      // The streamed folder goes in place before the lock is released: the tarball it was checked against stays as it is.
+      whileLocked: async (r: DownloadResult) => {
+        accepted.result = await acceptWhileLocked(state.extractor, pkg, { sha256: r.sha256, ...(r.md5 ? { md5: r.md5 } : {}) }, streamed);
+      },
+    } : {}),
     onRetry: (e) => state.emit({ type: 'retry', url: masked, fileName: pkg.fileName, attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }),
     onProgress: (p) => {
       const now = performance.now();

@@ -211,12 +211,12 @@ function settle(state: RunState, pkg: PackageSpec, r: PackageResult | Fetched): 
     state.pending.push(state.urls.add(pkg.url, { keepCredentials: state.keepCredentials }));
     return;
   }
-  state.pending.push(extractThen(state, pkg, r.known, (path) => ({ ...r.fetched, extractedPath: path }), r.streamed));
+  state.pending.push(extractThen(state, pkg, r.known, (path) => ({ ...r.fetched, extractedPath: path }), r.accepted));
 }
 
 function extractThen(state: RunState, pkg: PackageSpec, known: { md5?: string; sha256?: string } | undefined,
-  ok: (path: string) => PackageResult, streamed?: Fetched['streamed']): Promise<void> {
-  return extractStep(state.extractor, pkg, known, streamed).then(async (outcome) => {
+  ok: (path: string) => PackageResult, accepted?: Fetched['accepted']): Promise<void> {
+  return extractStep(state.extractor, pkg, known, undefined, accepted).then(async (outcome) => {
     if (outcome.ok) {
       if (!outcome.reused) state.extracted++;
       await state.urls.add(pkg.url, { keepCredentials: state.keepCredentials });

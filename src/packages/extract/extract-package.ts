@@ -2,7 +2,8 @@
  * Extract one package tarball into `<pkgs>/<stem>/` as conda does, with its
  * `info/repodata_record.json`. Under the package's download lock (conda's byte-21 lock
  * on `<tarball>.partial`), into a temp folder inside the cache, checked, then renamed:
- * the final name only ever holds a complete folder.
+ * the final name only ever holds a complete folder. The per-byte work runs in an
+ * extraction worker (extract-pool.ts).
  */
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
@@ -50,37 +51,54 @@ export interface ExtractPackageResult {
 }
 
 export async function extractPackage(opts: ExtractPackageOptions): Promise<ExtractPackageResult> {
+  const tarball = cachePath(opts.pkgsDir, opts.pkg.fileName);
+  const lock = await lockFile(`${tarball}.partial`, { noLock: opts.noLock, signal: opts.signal });
+  try {
+    return (await extractLocked(opts, true))!;
+  } finally {
+    await dropEmptyLockFile(lock.path);
+    await lock.release();
+  }
+}
+
+/**
+ * The folder extracted while downloading, put in place under the package lock the caller
+ * already holds (download()'s whileLocked step, so the tarball it was checked against cannot
+ * be replaced in between). undefined: the streamed extraction did not cover the verified file
+ * (the reason is in `streamed.failure`), and the tarball must be extracted as usual.
+ */
+export async function acceptStreamed(opts: ExtractPackageOptions & { streamed: StreamedExtraction }): Promise<ExtractPackageResult | undefined> {
+  return extractLocked(opts, false);
+}
+
+/** Under the package lock: the folder already there, else extracted (from the stream, else from the file when `fromFile`). */
+async function extractLocked(opts: ExtractPackageOptions, fromFile: boolean): Promise<ExtractPackageResult | undefined> {
   const started = performance.now();
   const { pkgsDir, pkg } = opts;
   const tarball = cachePath(pkgsDir, pkg.fileName);
   const final = extractedDirOf(pkgsDir, pkg.fileName);
-  const lock = await lockFile(`${tarball}.partial`, { noLock: opts.noLock, signal: opts.signal });
+  const done = await checkExtracted(pkgsDir, pkg);
+  if (done && !done.unverified) {
+    await opts.streamed?.discard();
+    return { path: final, files: 0, bytes: 0, elapsedMs: performance.now() - started, reused: true, streamed: false };
+  }
+  const { size } = await stat(tarball);
+  const staged: Staged | undefined = await opts.streamed?.complete(tarball, size);
+  if (!staged && !fromFile) return undefined;
+  const streamedMd5 = staged ? opts.streamed?.md5() : undefined;
+  const hashes = await completeHashes(tarball, { ...(streamedMd5 ? { md5: streamedMd5 } : {}), ...opts.known }, size);
+  const outer = staged?.outer ?? await mkdtemp(join(pkgsDir, `.${stemOf(pkg.fileName)}.extract-`));
   try {
-    const done = await checkExtracted(pkgsDir, pkg);
-    if (done && !done.unverified) {
-      await opts.streamed?.discard();
-      return { path: final, files: 0, bytes: 0, elapsedMs: performance.now() - started, reused: true, streamed: false };
-    }
-    const { size } = await stat(tarball);
-    const staged: Staged | undefined = await opts.streamed?.complete(tarball, size);
-    const streamedMd5 = staged ? opts.streamed?.md5() : undefined;
-    const hashes = await completeHashes(tarball, { ...(streamedMd5 ? { md5: streamedMd5 } : {}), ...opts.known }, size);
-    const outer = staged?.outer ?? await mkdtemp(join(pkgsDir, `.${stemOf(pkg.fileName)}.extract-`));
-    try {
-      const root = staged?.root ?? join(outer, stemOf(pkg.fileName));
-      const written = staged?.written ?? await extractInto(root, tarball, pkg.fileName, hashes.size, opts);
-      const index = await readIndex(root, pkg.fileName);
-      await writeRecord(root, buildRepodataRecord(index, { url: opts.recordUrl, fn: pkg.fileName, ...hashes }));
-      await applyDirModes(root, written.dirModes);
-      opts.signal?.throwIfAborted();
-      await replace(final, root, join(outer, 'previous'));
-      return { path: final, files: written.files, bytes: written.bytes, elapsedMs: performance.now() - started, reused: false, streamed: Boolean(staged) };
-    } finally {
-      await rm(outer, { recursive: true, force: true }).catch(() => undefined);
-    }
+    const root = staged?.root ?? join(outer, stemOf(pkg.fileName));
+    const written = staged?.written ?? await extractInto(root, tarball, pkg.fileName, hashes.size, opts);
+    const index = await readIndex(root, pkg.fileName);
+    await writeRecord(root, buildRepodataRecord(index, { url: opts.recordUrl, fn: pkg.fileName, ...hashes }));
+    await applyDirModes(root, written.dirModes);
+    opts.signal?.throwIfAborted();
+    await replace(final, root, join(outer, 'previous'));
+    return { path: final, files: written.files, bytes: written.bytes, elapsedMs: performance.now() - started, reused: false, streamed: Boolean(staged) };
   } finally {
-    await dropEmptyLockFile(lock.path);
-    await lock.release();
+    await rm(outer, { recursive: true, force: true }).catch(() => undefined);
   }
 }
 

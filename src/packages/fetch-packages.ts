@@ -63,6 +63,8 @@ export interface FetchSummary extends FetchSummaryJson {
 interface Plan {
   /** Tarball verified but not extracted (extract on). */
   toExtractOnly: PackageSpec[];
+  /** For those: the tarball's size and the checksum computed to verify it. */
+  tarballs: Map<PackageSpec, { bytes: number; known?: { md5?: string; sha256?: string } }>;
   toFetch: PackageSpec[];
 }
 
@@ -124,7 +126,7 @@ function startRun(specs: ReadonlyArray<PackageSpec | string>, opts: FetchPackage
 
 /** Look in the cache: an extracted folder (extract on) or a verified tarball counts; found URLs go to urls.txt. */
 async function planRun(run: Run): Promise<Plan> {
-  const plan: Plan = { toExtractOnly: [], toFetch: [] };
+  const plan: Plan = { toExtractOnly: [], toFetch: [], tarballs: new Map() };
   const present = await listPkgsDir(run.pkgsDir);
   await settleAll(run.packages, async (pkg) => {
     const folder = run.extract ? await checkExtracted(run.pkgsDir, pkg) : undefined;
@@ -135,6 +137,7 @@ async function planRun(run: Run): Promise<Plan> {
     }
     if (!folder && run.extract) {
       plan.toExtractOnly.push(pkg);
+      plan.tarballs.set(pkg, tarball!);
       return;
     }
     const hit = (folder ?? tarball)!;
@@ -171,8 +174,11 @@ async function execute(run: Run, plan: Plan): Promise<void> {
       signal: run.abort.signal, slot: createSlots(Math.max(1, run.opts.extractJobs ?? defaultExtractJobs())),
     },
   });
-  for (const pkg of plan.toExtractOnly) {
-    run.pending.push(extractThen(state, pkg, undefined, (path) => result(pkg, run.pkgsDir, 'cached', pkg.size ?? 0, !pkg.md5 && !pkg.sha256, undefined, path)));
+  // Largest first, as downloads are: the biggest extraction does not start last and run alone.
+  const bySize = (pkg: PackageSpec): number => plan.tarballs.get(pkg)?.bytes ?? 0;
+  for (const pkg of [...plan.toExtractOnly].sort((a, b) => bySize(b) - bySize(a))) {
+    run.pending.push(extractThen(state, pkg, plan.tarballs.get(pkg)?.known,
+      (path) => result(pkg, run.pkgsDir, 'cached', pkg.size ?? 0, !pkg.md5 && !pkg.sha256, undefined, path)));
   }
   try {
     await downloadAll(state, plan.toFetch);

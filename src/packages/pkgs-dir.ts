@@ -73,7 +73,8 @@ export async function listPkgsDir(dir: string): Promise<ReadonlySet<string> | un
 }
 
 /** Verified when a checksum is known; with none, an existing file is taken as is (and reported unverified). */
-export async function checkCached(dir: string, pkg: PackageSpec, present?: ReadonlySet<string>): Promise<{ path: string; bytes: number; unverified: boolean } | undefined> {
+/** A verified tarball in the cache; `known`: the checksum computed to verify it (the extraction's record reuses it). */
+export async function checkCached(dir: string, pkg: PackageSpec, present?: ReadonlySet<string>): Promise<{ path: string; bytes: number; unverified: boolean; known?: { md5?: string; sha256?: string } } | undefined> {
   const path = cachePath(dir, pkg.fileName);
   if (present && !present.has(pkg.fileName)) return undefined;
   // lstat: a symlink is never a cache hit (its target could change after we verified it).
@@ -84,7 +85,8 @@ export async function checkCached(dir: string, pkg: PackageSpec, present?: Reado
   const kind = pkg.sha256 ? 'sha256' : 'md5';
   const hash = createHash(kind);
   await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), hash);
-  return hash.digest('hex') === (pkg.sha256 ?? pkg.md5) ? { path, bytes: st.size, unverified: false } : undefined;
+  const digest = hash.digest('hex');
+  return digest === (pkg.sha256 ?? pkg.md5) ? { path, bytes: st.size, unverified: false, known: { [kind]: digest } } : undefined;
 }
 
 /**

@@ -29,8 +29,8 @@ import type { Socket } from 'node:net';
 const SLAB_BYTES = 1 << 20;
 /** Less room than this left in a slab: start a new one (a read is offered at least this much). */
 const MIN_READ = 64 << 10;
-/** Freed slabs kept for reuse, process-wide (more are left to the GC). */
-const POOL_MAX = 8;
+/** Freed slabs kept for reuse, process-wide (more are left to the GC); tests raise it, so a freed slab is always reused. */
+export const slabPool = { max: 8 };
 /** Full slabs a socket remembers as candidates for reuse (older ones are forgotten). */
 const SEALED_MAX = 64;
 
@@ -106,7 +106,7 @@ class SocketSlabs {
       const slab = entry.slab.deref();
       if (!slab) continue;
       slabOf.delete(slab.buffer.buffer);
-      if (pool.length < POOL_MAX) pool.push(slab.buffer);
+      if (pool.length < slabPool.max) pool.push(slab.buffer);
     }
     this.#sealed = kept;
   }

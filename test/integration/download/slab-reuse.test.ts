@@ -205,3 +205,55 @@ test('slow writes: a slab is reused only after the writes of everything read bef
   }));
   assert.ok(slabsReusedForTest() > reusedBefore, 'the writers gave slabs back for reuse');
 });
+
+test('a batch of chunks is given back only after its write landed, while another socket takes freed slabs', async (t) => {
+  const server = await startFileServer(t);
+  const slow = bytes(12 << 20, 51);
+  const fast = bytes(24 << 20, 52);
+  for (const [path, body] of [['/slow', slow], ['/fast', fast]] as const) {
+    server.route(path, (_req, res) => {
+      res.writeHead(200, { 'content-length': String(body.length) });
+      res.end(body);
+    });
+  }
+  const session = createSession({ settings: testSettings() });
+  t.after(() => session.close());
+  const dir = await tempDir(t);
+  const reusedBefore = slabsReusedForTest();
+  // Each write of the slow body waits 25 ms, so its batches span slabs while the fast download,
+  // on its own socket, keeps taking slabs from the pool.
+  const writeSlowly = async (): Promise<void> => {
+    const res = await session.fetch(`${server.url}/slow`);
+    const handle = await open(join(dir, 'slow'), 'w+');
+    try {
+      const stream = (await nodeBodyOf(res))!;
+      const delayed = new Proxy(handle, {
+        get(target, prop, receiver) {
+          if (prop === 'writev') {
+            return async (buffers: Uint8Array[], position: number) => {
+              await delay(25);
+              return target.writev(buffers, position);
+            };
+          }
+          const value: unknown = Reflect.get(target, prop, receiver);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const writer = new PartialWriter(delayed, createHasher(false, undefined), {
+        start: 0, limit: undefined, returns: SlabReturns.for(stream), onWritten: () => undefined,
+      });
+      await pipeline(stream, writer);
+    } finally {
+      await handle.close();
+    }
+  };
+  const downloadFast = async (): Promise<void> => {
+    for (const name of ['f1', 'f2']) {
+      await download(`${server.url}/fast`, join(dir, name), { session });
+      assert.ok((await readFile(join(dir, name))).equals(fast), `download ${name}`);
+    }
+  };
+  await Promise.all([writeSlowly(), downloadFast()]);
+  assert.ok((await readFile(join(dir, 'slow'))).equals(slow), 'the slowly written body');
+  assert.ok(slabsReusedForTest() > reusedBefore);
+});

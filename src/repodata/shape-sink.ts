@@ -18,7 +18,7 @@ import { DecodedSizeCheck } from './body-guard.js';
 import { invalidRepodata } from './errors.js';
 import type { JsonShapeSummary } from './json-shape.js';
 import type { RepodataLimits } from './limits.js';
-import type { ShapeWorkerData, ToParent, ToWorker } from './shape-protocol.js';
+import type { ToParent, ToWorker } from './shape-protocol.js';
 
 const BUFFER_BYTES = 1 << 20;
 const MAX_IN_FLIGHT = 16 * BUFFER_BYTES;
@@ -37,12 +37,70 @@ export function setShapeWorkerForTesting(url: URL | undefined): void {
  * Node 20 applies no module hooks to a worker's entry, so from source tsx is registered first
  * (only development and tests run the sources).
  */
-function startWorker(data: ShapeWorkerData): Worker {
+function workerTarget(): string {
   const self = new URL(import.meta.url);
-  const target = (workerOverride ?? new URL(`./shape-worker${extname(self.pathname)}`, self)).href;
+  return (workerOverride ?? new URL(`./shape-worker${extname(self.pathname)}`, self)).href;
+}
+
+function startWorker(target: string): Worker {
   const setup = target.endsWith('.ts') ? `await import(${JSON.stringify(tsxApi())}).then((m) => m.register());` : '';
   const source = `(async () => { ${setup} await import(${JSON.stringify(target)}); })().catch((err) => { throw err; });`;
-  return new Worker(source, { eval: true, name: 'conda-gateway-repodata-shape', workerData: data, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+  return new Worker(source, { eval: true, name: 'conda-gateway-repodata-shape', resourceLimits: { maxOldGenerationSizeMb: 256 } });
+}
+
+/** A worker started ahead of need (prestartShapeWorker), not yet given a body. */
+interface Spare {
+  worker: Worker;
+  target: string;
+  drop: () => void;
+  timer: NodeJS.Timeout;
+}
+let spare: Spare | undefined;
+/** An unused spare is stopped after this long. */
+const SPARE_IDLE_MS = 30_000;
+
+/**
+ * Start the thread of a large cold fetch before its response arrives, so its start-up (~30-80 ms:
+ * a thread, its modules, the validator's compilation) overlaps the request instead of delaying
+ * the first chunks. At most one spare at a time, so a guess that turns out wrong (a small body)
+ * costs one thread start; it keeps no process alive and stops when unused for 30 s.
+ */
+export function prestartShapeWorker(): void {
+  if (spare) return;
+  const target = workerTarget();
+  const worker = startWorker(target);
+  worker.unref();
+  const drop = (): void => {
+    if (spare?.worker !== worker) return;
+    clearTimeout(spare.timer);
+    spare = undefined;
+  };
+  worker.on('error', drop);
+  worker.once('exit', drop);
+  const timer = setTimeout(() => {
+    drop();
+    void worker.terminate();
+  }, SPARE_IDLE_MS);
+  timer.unref();
+  spare = { worker, target, drop, timer };
+}
+
+/** The spare when it runs the wanted module (and is still alive: its events would have dropped it), else a new worker. */
+function takeWorker(): Worker {
+  const target = workerTarget();
+  const s = spare;
+  spare = undefined;
+  if (s) {
+    clearTimeout(s.timer);
+    s.worker.off('error', s.drop);
+    s.worker.off('exit', s.drop);
+    if (s.target === target) {
+      s.worker.ref();
+      return s.worker;
+    }
+    void s.worker.terminate();
+  }
+  return startWorker(target);
 }
 
 /** tsx's register() module, when the sources run under tsx (else the worker's import fails, typed). */
@@ -83,11 +141,12 @@ export class ShapeWorkerSink extends Writable {
   constructor(readonly url: string, fd: number, limits: RepodataLimits, wireBytes?: () => number) {
     super({ highWaterMark: BUFFER_BYTES });
     this.#size = new DecodedSizeCheck(url, limits, wireBytes);
-    this.#worker = startWorker({ fd, maxDepth: limits.maxDepth });
+    this.#worker = takeWorker();
     this.stopped = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     this.#worker.on('message', (m: ToParent) => this.#message(m));
     this.#worker.on('error', (err) => this.#fail(workerFailed(url, `failed: ${err.message}`, err)));
     this.#worker.on('exit', (code) => this.#fail(workerFailed(url, `stopped early (exit code ${code})`)));
+    this.#post({ type: 'open', fd, maxDepth: limits.maxDepth });
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {

@@ -26,10 +26,21 @@ const MAX_IN_FLIGHT = 16 * BUFFER_BYTES;
 const RESUME_BELOW = 4 * BUFFER_BYTES;
 
 let workerOverride: URL | undefined;
+/**
+ * A worker with work outstanding (chunks not acknowledged, or the end not answered) that sends
+ * nothing for this long is taken as hung: CG_WORKER_FAILED, and it is terminated. A chunk takes
+ * about a millisecond; the margin is for a disk that stalls writes.
+ */
+const DEFAULT_WATCHDOG_MS = 60_000;
+let watchdogMs = DEFAULT_WATCHDOG_MS;
 
-/** Tests: run this module as the worker instead of shape-worker (e.g. one that crashes); undefined restores it. */
-export function setShapeWorkerForTesting(url: URL | undefined): void {
+/**
+ * Tests: run this module as the worker instead of shape-worker (e.g. one that crashes or hangs),
+ * with another watchdog time; undefined restores both.
+ */
+export function setShapeWorkerForTesting(url: URL | undefined, options: { watchdogMs?: number } = {}): void {
   workerOverride = url;
+  watchdogMs = url ? (options.watchdogMs ?? DEFAULT_WATCHDOG_MS) : DEFAULT_WATCHDOG_MS;
 }
 
 /**
@@ -135,6 +146,8 @@ export class ShapeWorkerSink extends Writable {
   /** A write or the final flush waiting for the worker. */
   #waiting: ((err?: Error) => void) | undefined;
   #final = false;
+  /** Armed while the worker owes an answer (see DEFAULT_WATCHDOG_MS). */
+  #watchdog: NodeJS.Timeout | undefined;
   #settled = false;
   #failure: Error | undefined;
 
@@ -178,13 +191,14 @@ export class ShapeWorkerSink extends Writable {
   override _final(done: (err?: Error | null) => void): void {
     if (this.#failure) return done(this.#failure);
     if (this.#fill > 0) this.#send();
-    this.#post({ type: 'end' });
     this.#final = true;
     this.#waiting = done;
+    this.#post({ type: 'end' });
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
     this.#settled = true;
+    clearTimeout(this.#watchdog);
     void this.#worker.terminate().then(() => done(err), () => done(err));
   }
 
@@ -210,6 +224,20 @@ export class ShapeWorkerSink extends Writable {
 
   #post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
     this.#worker.postMessage(message, transfer);
+    if (message.type !== 'open') this.#armWatchdog();
+  }
+
+  /** (Re)start the watchdog while an answer is owed, else stop it. */
+  #armWatchdog(): void {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    if (this.#settled || (this.#inFlight === 0 && !this.#final)) return;
+    const ms = watchdogMs;
+    this.#watchdog = setTimeout(() => {
+      this.#fail(workerFailed(this.url, `stopped responding (no answer in ${ms} ms)`));
+      void this.#worker.terminate();
+    }, ms);
+    this.#watchdog.unref();
   }
 
   #message(m: ToParent): void {
@@ -217,9 +245,11 @@ export class ShapeWorkerSink extends Writable {
     if (m.type === 'ack') {
       this.#inFlight -= m.length;
       for (const buffer of m.buffers) if (this.#spare.length < 24) this.#spare.push(buffer);
+      this.#armWatchdog();
       if (!this.#final && this.#inFlight <= RESUME_BELOW) this.#release();
     } else if (m.type === 'done') {
       this.#settled = true;
+      clearTimeout(this.#watchdog);
       this.summary = { records: m.records, keys: m.keys };
       this.#release();
     } else if (m.kind === 'shape') {
@@ -239,6 +269,7 @@ export class ShapeWorkerSink extends Writable {
   #fail(err: Error): void {
     if (this.#settled) return;
     this.#settled = true;
+    clearTimeout(this.#watchdog);
     this.#failure = err;
     if (this.#waiting) this.#release(err);
     else this.destroy(err);

@@ -6,12 +6,13 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { fetchRepodata, isGatewayError, type FetchRepodataOptions } from '../../../src/index.js';
 import { cachePaths } from '../../../src/repodata/index.js';
-import { setShapeWorkerForTesting } from '../../../src/repodata/shape-sink.js';
+import { prestartShapeWorker, setShapeWorkerForTesting } from '../../../src/repodata/shape-sink.js';
 import { RECORD_COUNT_KEY } from '../../../src/repodata/cache-state.js';
 import { tempDir } from '../../helpers/fs.js';
 import { testSettings } from '../../helpers/settings.js';
@@ -154,6 +155,26 @@ test('the record count is kept in the state file for the data file it was counte
   const after = await fetchRepodata(channel, 'noarch', ttl());
   assert.equal(after.cacheResult, 'hit');
   assert.equal(await after.recordCount(), 100);
+});
+
+test('a worker started ahead of the response (a cold fetch starts one) is used, and an unused one keeps no process alive', async (t) => {
+  const json = bigIndex(12_000);
+  const channel = await serve(t, { 'repodata.json.zst': pieces(zstd(json), 7001) });
+  for (let round = 0; round < 2; round++) {
+    prestartShapeWorker();
+    const cacheDir = await tempDir(t);
+    const r = await fetchRepodata(channel, 'noarch', opts(cacheDir));
+    assert.equal(await r.recordCount(), 12_000);
+    assert.ok((await readFile(r.cachePath)).equals(json));
+  }
+  const sink = new URL('../../../src/repodata/shape-sink.ts', import.meta.url).href;
+  // It would otherwise live for its 30 s idle time.
+  const started = Date.now();
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
+    `const m = await import(${JSON.stringify(sink)}); m.prestartShapeWorker(); console.log('started');`], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout.trim(), 'started');
+  assert.ok(Date.now() - started < 25_000, `the process lived ${Date.now() - started} ms`);
 });
 
 test('cancelling mid-body stops the worker and leaves nothing', async (t) => {

@@ -192,6 +192,10 @@ EXPORT("push") int32_t push(int32_t start, int32_t n) {
             string_is_key = 0;
             state = STRING;
             i++;
+          } else if (c[i] >= '0' && c[i] <= '9') {
+            g_num = number_steps[c[i]];
+            state = NUMBER;
+            i++;
           }
         }
         continue;
@@ -238,7 +242,7 @@ EXPORT("push") int32_t push(int32_t start, int32_t n) {
       state = AFTER;
       continue;
     }
-    if (b == ' ' || b == '\n' || b == '\r' || b == '\t') {
+    if (b <= ' ' && (b == ' ' || b == '\n' || b == '\r' || b == '\t')) {
       i++;
       continue;
     }
@@ -246,6 +250,14 @@ EXPORT("push") int32_t push(int32_t start, int32_t n) {
       case AFTER:
         if (b == ',') {
           state = stack[depth] == OBJECT ? KEY : VALUE;
+          /* Fast path: the next key right after the comma (what KEY below does). */
+          if (state == KEY && i + 1 < n && c[i + 1] == '"') {
+            string_is_key = 1;
+            collect_key = depth == 1;
+            if (collect_key) key_begin = i + 2;
+            state = STRING;
+            i++;
+          }
         } else if (b == '}' || b == ']') {
           if (stack[depth] != (b == '}' ? OBJECT : ARRAY)) FAIL(E_MISMATCH, i);
           depth--;

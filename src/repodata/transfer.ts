@@ -26,7 +26,7 @@ import { budgetError, RepodataBodyGuard } from './body-guard.js';
 import type { JsonShapeSummary } from './json-shape.js';
 import type { RepodataLimits } from './limits.js';
 import { prestartShapeWorker, ShapeWorkerSink } from './shape-sink.js';
-import { createZstdDecoderInto, ZstdDecodeError } from './zst.js';
+import { createZstdDecoderInto, ZstdDecodeError, zstdBackend } from './zst.js';
 
 export interface TransferContext {
   /** Subdir URL as requested (credentials kept for the session to use). */
@@ -80,6 +80,8 @@ export async function transferRepodata(ctx: TransferContext, previous: RepodataS
   const state: RepodataState = { ...previous };
   const retries = new BodyRetries(ctx);
   if (ctx.settings.repodataUseZst && shouldCheckFormat(state, 'zst')) {
+    // Load the decoder while the request is under way (a native module: ~10 ms).
+    void zstdBackend();
     const zstUrl = `${ctx.url}/repodata.json.zst`;
     for (;;) {
       const res = await send(ctx, zstUrl, headers);

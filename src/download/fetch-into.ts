@@ -13,6 +13,7 @@ import { parseContentRange, rangeValidator, type ContentRange } from './content-
 import { emitProgress, RestartFromZero, type Job } from './job.js';
 import type { LockedFile } from '../core/file-lock.js';
 import { PartialWriter, TooLongError } from './partial-writer.js';
+import { SlabReturns } from '../util/slab-reads.js';
 
 type Handle = LockedFile['handle'];
 
@@ -128,8 +129,10 @@ async function readAnswer(job: Job, res: Response, handle: Handle, offset: numbe
  */
 export async function streamBody(job: Job, handle: Handle, body: Readable | null, start: number, limit: number | undefined,
   hasher: Hasher): Promise<number> {
+  // The socket's slabs may be reused once written, unless a caller's onChunk also sees the chunks.
+  const returns = body && !job.opts.onChunk ? SlabReturns.for(body) : undefined;
   const writer = new PartialWriter(handle, hasher, {
-    start, limit, onChunk: job.opts.onChunk, onWritten: (confirmed) => emitProgress(job, confirmed, limit),
+    start, limit, onChunk: job.opts.onChunk, returns, onWritten: (confirmed) => emitProgress(job, confirmed, limit),
   });
   try {
     if (body) await pipeline(body, writer, { signal: job.opts.signal });

@@ -13,6 +13,7 @@ import { Writable } from 'node:stream';
 import type { FileHandle } from 'node:fs/promises';
 import type { Hasher } from './hasher.js';
 import { dropWritten } from '../util/written.js';
+import type { SlabReturns } from '../util/slab-reads.js';
 
 export class TooLongError extends Error {
   constructor(readonly limit: number, readonly reached: number) {
@@ -29,6 +30,11 @@ export interface PartialWriterOptions {
   onWritten: (confirmed: number) => void;
   /** Sees each chunk at its file position before it is written (not yet verified). */
   onChunk?: ((chunk: Uint8Array, position: number) => void) | undefined;
+  /**
+   * Told when each chunk is written, in order, so the socket's slabs can be reused: only when
+   * nothing but this writer sees the chunks (the inline hasher is done with them by then).
+   */
+  returns?: SlabReturns | undefined;
 }
 
 export class PartialWriter extends Writable {
@@ -99,6 +105,7 @@ export class PartialWriter extends Writable {
       written = (await this.#handle.writev(pending, position)).bytesWritten;
     }
     this.confirmed = position;
+    if (this.#opts.returns) for (const buffer of buffers) this.#opts.returns.finished(buffer);
     this.#startWriteback();
     this.#opts.onWritten(position);
   }

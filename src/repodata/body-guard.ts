@@ -8,7 +8,8 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { CacheError } from '../errors/classes.js';
 import { maskUrl } from '../redact/safe-url.js';
 import { invalidRepodata } from './errors.js';
-import { JsonShapeError, RepodataShapeValidator, type JsonShapeSummary } from './json-shape.js';
+import { JsonShapeError, type JsonShapeSummary } from './json-shape.js';
+import { createShapeValidator, type ShapeValidator } from './json-shape-wasm.js';
 import type { RepodataLimits } from './limits.js';
 import { DecodedTooLargeError } from './zst.js';
 
@@ -49,14 +50,14 @@ export class DecodedSizeCheck {
 
 /** Limits and validation in this thread, each chunk passed on to the file (bodies too small for a worker). */
 export class RepodataBodyGuard extends Transform {
-  readonly #validator: RepodataShapeValidator;
+  readonly #validator: ShapeValidator;
   readonly #size: DecodedSizeCheck;
   summary: JsonShapeSummary | undefined;
 
   /** `wireBytes`: bytes received so far (for the ratio); omit when the body is not compressed. */
   constructor(readonly url: string, readonly limits: RepodataLimits, wireBytes?: () => number) {
     super({ readableHighWaterMark: 1 << 20, writableHighWaterMark: 1 << 20 });
-    this.#validator = new RepodataShapeValidator(limits.maxDepth);
+    this.#validator = createShapeValidator(limits.maxDepth);
     this.#size = new DecodedSizeCheck(url, limits, wireBytes);
   }
 

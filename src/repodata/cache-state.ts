@@ -192,6 +192,29 @@ export function jsonSafeState(state: RepodataState): RepodataState {
   return copy;
 }
 
+/**
+ * Our own key in the state file: the record count of the data file as we wrote it, with that
+ * file's size and mtime_ns, so a cached index is not scanned again to be counted. conda keeps
+ * keys it does not know when it rewrites the state, so the count is believed only while the
+ * data file still has the size and mtime_ns recorded next to it.
+ */
+export const RECORD_COUNT_KEY = 'conda_gateway_records';
+
+/** The state with the record count of its data file (call once size and mtime_ns are set). */
+export function withRecordCount(state: RepodataState, records: number): RepodataState {
+  const entry = { count: records, size: state.size, mtime_ns: state.mtime_ns.toString() };
+  return { ...state, extra: { ...state.extra, [RECORD_COUNT_KEY]: entry } };
+}
+
+/** The recorded count, when it was recorded for the data file the state describes. */
+export function recordCountOf(state: RepodataState): number | undefined {
+  const entry = state.extra?.[RECORD_COUNT_KEY] as { count?: unknown; size?: unknown; mtime_ns?: unknown } | undefined;
+  if (!entry || typeof entry !== 'object') return undefined;
+  const { count, size, mtime_ns } = entry;
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) return undefined;
+  return size === state.size && mtime_ns === state.mtime_ns.toString() ? count : undefined;
+}
+
 /** conda's layout: `json.dumps(state, indent=2)`, known keys first in conda's order. */
 export function serializeState(state: RepodataState): string {
   const lines: string[] = [];

@@ -10,7 +10,7 @@ import { GatewayError, isGatewayError } from '../errors/gateway-error.js';
 import { basename, dirname, join } from 'node:path';
 import { checkLockCheck, lockFile, type LockedFile } from '../core/file-lock.js';
 import type { CachePaths } from './cache-key.js';
-import { emptyState, nowNs, parseState, serializeState, type RepodataState } from './cache-state.js';
+import { emptyState, nowNs, parseState, serializeState, withRecordCount, type RepodataState } from './cache-state.js';
 
 export interface CacheOptions {
   noLock?: boolean;
@@ -192,11 +192,12 @@ export class RepodataCache {
     }
   }
 
-  /** Rename a finished temp file onto the data file, then record its stat in the state. */
-  async commit(tempPath: string, state: RepodataState): Promise<RepodataState> {
+  /** Rename a finished temp file onto the data file, then record its stat (and `records`, when known) in the state. */
+  async commit(tempPath: string, state: RepodataState, records?: number): Promise<RepodataState> {
     return this.withStateLock(async (lock) => {
       const st = await stat(tempPath, { bigint: true });
-      const next: RepodataState = { ...state, mtime_ns: st.mtimeNs, size: Number(st.size), refresh_ns: nowNs() };
+      let next: RepodataState = { ...state, mtime_ns: st.mtimeNs, size: Number(st.size), refresh_ns: nowNs() };
+      if (records !== undefined) next = withRecordCount(next, records);
       await rename(tempPath, this.paths.data);
       await writeStateTo(lock, next);
       return next;

@@ -13,7 +13,7 @@ import { withSession } from '../session/with-session.js';
 import { toGatewayError } from '../session/map-error.js';
 import { cachePaths, credentialFreeUrl, defaultCacheDir, subdirUrl, type CachePaths } from './cache-key.js';
 import { RepodataCache } from './cache.js';
-import { jsonSafeState, nowNs, type RepodataState } from './cache-state.js';
+import { jsonSafeState, nowNs, recordCountOf, type RepodataState } from './cache-state.js';
 import { invalidRepodata } from './errors.js';
 import { resolveLimits, type RepodataLimits } from './limits.js';
 import { cachedParseError, fileResult, memoryResult } from './records.js';
@@ -131,7 +131,7 @@ class FullFetch {
     if (decision.action === 'empty') return this.inMemory({}, state, 'stale', 'none');
     if (decision.action === 'fetch') return undefined;
     if (probe.trusted) {
-      if (await this.cache.looksWhole(state)) return this.fromFile(state, decision.cacheResult, 'cache');
+      if (await this.cache.looksWhole(state)) return this.fromFile(state, decision.cacheResult, 'cache', recordCountOf(state));
       if (!this.networkAllowed) throw cachedParseError(this.paths.data, this.url, new SyntaxError('not one whole JSON object'));
       this.log(`${this.paths.data} does not parse; downloading it again`);
       return undefined;
@@ -153,7 +153,10 @@ class FullFetch {
     const fresh = probe.exists ? 'updated' : 'miss';
     let outcome = await transferRepodata(ctx, state, probe.trusted, this.cache.tempPath());
     if (outcome.kind === 'not-modified') {
-      if (await this.cache.looksWhole(state)) return this.fromFile(await this.cache.refresh(outcome.state), 'revalidated', 'cache');
+      if (await this.cache.looksWhole(state)) {
+        const refreshed = await this.cache.refresh(outcome.state);
+        return this.fromFile(refreshed, 'revalidated', 'cache', recordCountOf(refreshed));
+      }
       this.log(`${this.paths.data} does not parse; downloading it again`);
       outcome = await transferRepodata(ctx, state, false, this.cache.tempPath());
       if (outcome.kind === 'not-modified') {
@@ -164,7 +167,7 @@ class FullFetch {
     const { tempPath } = outcome;
     try {
       // Validated on its way into the temp file (body-guard.ts): committed without parsing.
-      return this.fromFile(await this.cache.commit(tempPath, outcome.state), fresh, outcome.source, outcome.summary.records);
+      return this.fromFile(await this.cache.commit(tempPath, outcome.state, outcome.summary.records), fresh, outcome.source, outcome.summary.records);
     } finally {
       await this.cache.discardTemp(tempPath);
     }

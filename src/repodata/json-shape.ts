@@ -13,6 +13,8 @@
  */
 
 /** The body is not valid JSON or not the shape conda reads; `message` says where and why. */
+import { StringDecoder } from 'node:string_decoder';
+
 export class JsonShapeError extends Error {}
 
 /** Deeper than this is refused (repodata is 4 levels deep; a record's values add a few). */
@@ -88,6 +90,11 @@ const SECTION_NAMES: Record<string, number> = {
   info: SECTION_INFO, packages: SECTION_RECORDS, 'packages.conda': SECTION_RECORDS, removed: SECTION_REMOVED,
 };
 
+/** Which shape checks the value of the top-level key `name` gets (SECTION_*; shared with json-shape-wasm.ts). */
+export function sectionOf(name: string): number {
+  return Object.hasOwn(SECTION_NAMES, name) ? SECTION_NAMES[name]! : SECTION_OTHER;
+}
+
 export class RepodataShapeValidator {
   readonly #maxDepth: number;
   #state = START;
@@ -104,6 +111,8 @@ export class RepodataShapeValidator {
   /** A top-level key is being read: its text so far. */
   #collectKey = false;
   #topKey = '';
+  /** Decodes the key's bytes across chunk boundaries (a character may be split). */
+  readonly #keyDecoder = new StringDecoder('utf8');
   /** What the value of the current top-level key must be (SECTION_*). */
   #section = SECTION_OTHER;
   #sectionName = '';
@@ -319,16 +328,17 @@ export class RepodataShapeValidator {
   }
 
   #appendKey(c: Uint8Array, from: number, to: number): void {
-    this.#topKey += Buffer.from(c.buffer, c.byteOffset + from, to - from).toString('utf8');
+    this.#topKey += this.#keyDecoder.write(Buffer.from(c.buffer, c.byteOffset + from, to - from));
     if (this.#topKey.length > 256) this.#fail('a top-level key over 256 characters', to);
   }
 
   #endTopKey(c: Uint8Array, from: number, to: number): void {
     this.#appendKey(c, from, to);
+    this.#topKey += this.#keyDecoder.end();
     this.#collectKey = false;
     this.#keys.push(this.#topKey);
     if (this.#keys.length > 10_000) this.#fail('over 10000 top-level keys', to);
-    this.#section = SECTION_NAMES[this.#topKey] ?? SECTION_OTHER;
+    this.#section = sectionOf(this.#topKey);
     this.#sectionName = this.#topKey;
   }
 

@@ -6,7 +6,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { CacheError } from '../errors/classes.js';
-import { RepodataShapeValidator } from './json-shape.js';
+import { createShapeValidator } from './json-shape-wasm.js';
 import { sparseRecords } from './sparse.js';
 import type { FetchRepodataResult, Repodata } from './types.js';
 
@@ -84,7 +84,7 @@ export function fileResult(base: Base, path: string, url: string, count?: number
     async recordCount(): Promise<number> {
       if (parsed) return countOf(parsed);
       if (count !== undefined) return count;
-      const validator = new RepodataShapeValidator();
+      const validator = createShapeValidator();
       try {
         for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) validator.push(chunk as Buffer);
         count = validator.end().records;

@@ -1,12 +1,11 @@
 /** Messages between shape-sink.ts (parent) and shape-worker.ts. */
 
-export interface ShapeWorkerData {
-  /** The temp file, opened by the parent; the worker writes at offsets and never closes it. */
-  fd: number;
-  maxDepth: number;
-}
-
 export type ToWorker =
+  /**
+   * The first message: the body's temp file, opened by the parent (the worker writes at offsets
+   * and never closes it), and the nesting limit. A worker may be started before the file exists.
+   */
+  | { type: 'open'; fd: number; maxDepth: number }
   /** `length` bytes of `buffer` (transferred) are the next part of the body. */
   | { type: 'chunk'; buffer: ArrayBuffer; length: number }
   /** The body is complete. */

@@ -18,7 +18,7 @@ import { DecodedSizeCheck } from './body-guard.js';
 import { invalidRepodata } from './errors.js';
 import type { JsonShapeSummary } from './json-shape.js';
 import type { RepodataLimits } from './limits.js';
-import type { ShapeWorkerData, ToParent, ToWorker } from './shape-protocol.js';
+import type { ToParent, ToWorker } from './shape-protocol.js';
 
 const BUFFER_BYTES = 1 << 20;
 const MAX_IN_FLIGHT = 16 * BUFFER_BYTES;
@@ -26,10 +26,21 @@ const MAX_IN_FLIGHT = 16 * BUFFER_BYTES;
 const RESUME_BELOW = 4 * BUFFER_BYTES;
 
 let workerOverride: URL | undefined;
+/**
+ * A worker with work outstanding (chunks not acknowledged, or the end not answered) that sends
+ * nothing for this long is taken as hung: CG_WORKER_FAILED, and it is terminated. A chunk takes
+ * about a millisecond; the margin is for a disk that stalls writes.
+ */
+const DEFAULT_WATCHDOG_MS = 60_000;
+let watchdogMs = DEFAULT_WATCHDOG_MS;
 
-/** Tests: run this module as the worker instead of shape-worker (e.g. one that crashes); undefined restores it. */
-export function setShapeWorkerForTesting(url: URL | undefined): void {
+/**
+ * Tests: run this module as the worker instead of shape-worker (e.g. one that crashes or hangs),
+ * with another watchdog time; undefined restores both.
+ */
+export function setShapeWorkerForTesting(url: URL | undefined, options: { watchdogMs?: number } = {}): void {
   workerOverride = url;
+  watchdogMs = url ? (options.watchdogMs ?? DEFAULT_WATCHDOG_MS) : DEFAULT_WATCHDOG_MS;
 }
 
 /**
@@ -37,12 +48,70 @@ export function setShapeWorkerForTesting(url: URL | undefined): void {
  * Node 20 applies no module hooks to a worker's entry, so from source tsx is registered first
  * (only development and tests run the sources).
  */
-function startWorker(data: ShapeWorkerData): Worker {
+function workerTarget(): string {
   const self = new URL(import.meta.url);
-  const target = (workerOverride ?? new URL(`./shape-worker${extname(self.pathname)}`, self)).href;
+  return (workerOverride ?? new URL(`./shape-worker${extname(self.pathname)}`, self)).href;
+}
+
+function startWorker(target: string): Worker {
   const setup = target.endsWith('.ts') ? `await import(${JSON.stringify(tsxApi())}).then((m) => m.register());` : '';
   const source = `(async () => { ${setup} await import(${JSON.stringify(target)}); })().catch((err) => { throw err; });`;
-  return new Worker(source, { eval: true, name: 'conda-gateway-repodata-shape', workerData: data, resourceLimits: { maxOldGenerationSizeMb: 256 } });
+  return new Worker(source, { eval: true, name: 'conda-gateway-repodata-shape', resourceLimits: { maxOldGenerationSizeMb: 256 } });
+}
+
+/** A worker started ahead of need (prestartShapeWorker), not yet given a body. */
+interface Spare {
+  worker: Worker;
+  target: string;
+  drop: () => void;
+  timer: NodeJS.Timeout;
+}
+let spare: Spare | undefined;
+/** An unused spare is stopped after this long. */
+const SPARE_IDLE_MS = 30_000;
+
+/**
+ * Start the thread of a large cold fetch before its response arrives, so its start-up (~30-80 ms:
+ * a thread, its modules, the validator's compilation) overlaps the request instead of delaying
+ * the first chunks. At most one spare at a time, so a guess that turns out wrong (a small body)
+ * costs one thread start; it keeps no process alive and stops when unused for 30 s.
+ */
+export function prestartShapeWorker(): void {
+  if (spare) return;
+  const target = workerTarget();
+  const worker = startWorker(target);
+  worker.unref();
+  const drop = (): void => {
+    if (spare?.worker !== worker) return;
+    clearTimeout(spare.timer);
+    spare = undefined;
+  };
+  worker.on('error', drop);
+  worker.once('exit', drop);
+  const timer = setTimeout(() => {
+    drop();
+    void worker.terminate();
+  }, SPARE_IDLE_MS);
+  timer.unref();
+  spare = { worker, target, drop, timer };
+}
+
+/** The spare when it runs the wanted module (and is still alive: its events would have dropped it), else a new worker. */
+function takeWorker(): Worker {
+  const target = workerTarget();
+  const s = spare;
+  spare = undefined;
+  if (s) {
+    clearTimeout(s.timer);
+    s.worker.off('error', s.drop);
+    s.worker.off('exit', s.drop);
+    if (s.target === target) {
+      s.worker.ref();
+      return s.worker;
+    }
+    void s.worker.terminate();
+  }
+  return startWorker(target);
 }
 
 /** tsx's register() module, when the sources run under tsx (else the worker's import fails, typed). */
@@ -77,17 +146,20 @@ export class ShapeWorkerSink extends Writable {
   /** A write or the final flush waiting for the worker. */
   #waiting: ((err?: Error) => void) | undefined;
   #final = false;
+  /** Armed while the worker owes an answer (see DEFAULT_WATCHDOG_MS). */
+  #watchdog: NodeJS.Timeout | undefined;
   #settled = false;
   #failure: Error | undefined;
 
   constructor(readonly url: string, fd: number, limits: RepodataLimits, wireBytes?: () => number) {
     super({ highWaterMark: BUFFER_BYTES });
     this.#size = new DecodedSizeCheck(url, limits, wireBytes);
-    this.#worker = startWorker({ fd, maxDepth: limits.maxDepth });
+    this.#worker = takeWorker();
     this.stopped = new Promise((resolve) => this.#worker.once('exit', () => resolve()));
     this.#worker.on('message', (m: ToParent) => this.#message(m));
     this.#worker.on('error', (err) => this.#fail(workerFailed(url, `failed: ${err.message}`, err)));
     this.#worker.on('exit', (code) => this.#fail(workerFailed(url, `stopped early (exit code ${code})`)));
+    this.#post({ type: 'open', fd, maxDepth: limits.maxDepth });
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
@@ -119,13 +191,14 @@ export class ShapeWorkerSink extends Writable {
   override _final(done: (err?: Error | null) => void): void {
     if (this.#failure) return done(this.#failure);
     if (this.#fill > 0) this.#send();
-    this.#post({ type: 'end' });
     this.#final = true;
     this.#waiting = done;
+    this.#post({ type: 'end' });
   }
 
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
     this.#settled = true;
+    clearTimeout(this.#watchdog);
     void this.#worker.terminate().then(() => done(err), () => done(err));
   }
 
@@ -151,6 +224,20 @@ export class ShapeWorkerSink extends Writable {
 
   #post(message: ToWorker, transfer: ArrayBuffer[] = []): void {
     this.#worker.postMessage(message, transfer);
+    if (message.type !== 'open') this.#armWatchdog();
+  }
+
+  /** (Re)start the watchdog while an answer is owed, else stop it. */
+  #armWatchdog(): void {
+    clearTimeout(this.#watchdog);
+    this.#watchdog = undefined;
+    if (this.#settled || (this.#inFlight === 0 && !this.#final)) return;
+    const ms = watchdogMs;
+    this.#watchdog = setTimeout(() => {
+      this.#fail(workerFailed(this.url, `stopped responding (no answer in ${ms} ms)`));
+      void this.#worker.terminate();
+    }, ms);
+    this.#watchdog.unref();
   }
 
   #message(m: ToParent): void {
@@ -158,9 +245,11 @@ export class ShapeWorkerSink extends Writable {
     if (m.type === 'ack') {
       this.#inFlight -= m.length;
       for (const buffer of m.buffers) if (this.#spare.length < 24) this.#spare.push(buffer);
+      this.#armWatchdog();
       if (!this.#final && this.#inFlight <= RESUME_BELOW) this.#release();
     } else if (m.type === 'done') {
       this.#settled = true;
+      clearTimeout(this.#watchdog);
       this.summary = { records: m.records, keys: m.keys };
       this.#release();
     } else if (m.kind === 'shape') {
@@ -180,6 +269,7 @@ export class ShapeWorkerSink extends Writable {
   #fail(err: Error): void {
     if (this.#settled) return;
     this.#settled = true;
+    clearTimeout(this.#watchdog);
     this.#failure = err;
     if (this.#waiting) this.#release(err);
     else this.destroy(err);

@@ -1,18 +1,21 @@
 /**
  * Worker thread of a cold repodata fetch (see shape-sink.ts): validates each decoded chunk
- * (json-shape.ts) and writes it at its offset into the temp file the parent opened, so the
+ * (json-shape-wasm.ts: WebAssembly, else json-shape.ts) and writes it at its offset into the temp file the parent opened, so the
  * parent's thread only receives and decodes. Chunks arrive as transferred ArrayBuffers and go
  * back, in batches, with the acknowledgement, for reuse. After the first failure nothing more
  * is written.
  */
 import { writeSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
-import { JsonShapeError, RepodataShapeValidator } from './json-shape.js';
-import type { ShapeWorkerData, ToParent, ToWorker } from './shape-protocol.js';
+import { parentPort } from 'node:worker_threads';
+import { JsonShapeError } from './json-shape.js';
+import { createShapeValidator, preloadShapeValidator, type ShapeValidator } from './json-shape-wasm.js';
+import type { ToParent, ToWorker } from './shape-protocol.js';
 
 const port = parentPort!;
-const { fd, maxDepth } = workerData as ShapeWorkerData;
-const validator = new RepodataShapeValidator(maxDepth);
+// Compiled while the thread waits for its first body (it may be started ahead of the response).
+preloadShapeValidator();
+let fd = -1;
+let validator: ShapeValidator | undefined;
 let position = 0;
 let failed = false;
 /** Acknowledged once the queued messages are handled (one wake-up of the parent per batch, not per chunk). */
@@ -38,9 +41,12 @@ function report(err: unknown): void {
 port.on('message', (m: ToWorker) => {
   if (failed) return;
   try {
-    if (m.type === 'chunk') {
+    if (m.type === 'open') {
+      fd = m.fd;
+      validator = createShapeValidator(m.maxDepth);
+    } else if (m.type === 'chunk') {
       const bytes = Buffer.from(m.buffer, 0, m.length);
-      validator.push(bytes);
+      validator!.push(bytes);
       for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
       position += bytes.length;
       if (returned.length === 0) setImmediate(flushAcks);
@@ -48,7 +54,7 @@ port.on('message', (m: ToWorker) => {
       returned.push(m.buffer);
     } else {
       flushAcks();
-      const summary = validator.end();
+      const summary = validator!.end();
       port.postMessage({ type: 'done', records: summary.records, keys: summary.keys, bytes: position } satisfies ToParent);
     }
   } catch (err) {

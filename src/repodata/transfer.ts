@@ -25,8 +25,8 @@ import { UnavailableInvalidChannel } from './errors.js';
 import { budgetError, RepodataBodyGuard } from './body-guard.js';
 import type { JsonShapeSummary } from './json-shape.js';
 import type { RepodataLimits } from './limits.js';
-import { ShapeWorkerSink } from './shape-sink.js';
-import { createZstdDecoderInto, ZstdDecodeError } from './zst.js';
+import { prestartShapeWorker, ShapeWorkerSink } from './shape-sink.js';
+import { createZstdDecoderInto, ZstdDecodeError, zstdBackend } from './zst.js';
 
 export interface TransferContext {
   /** Subdir URL as requested (credentials kept for the session to use). */
@@ -75,9 +75,13 @@ export function conditionalHeaders(state: RepodataState, trusted: boolean, etagO
 
 export async function transferRepodata(ctx: TransferContext, previous: RepodataState, trusted: boolean, tempPath: string): Promise<TransferOutcome> {
   const headers = conditionalHeaders(previous, trusted, ctx.settings.repodataUseZst);
+  // Never cached, or large last time: the body will likely need the worker, start it now.
+  if (previous.size === 0 || previous.size >= PRESTART_MIN_SIZE) prestartShapeWorker();
   const state: RepodataState = { ...previous };
   const retries = new BodyRetries(ctx);
   if (ctx.settings.repodataUseZst && shouldCheckFormat(state, 'zst')) {
+    // Load the decoder while the request is under way (a native module: ~10 ms).
+    void zstdBackend();
     const zstUrl = `${ctx.url}/repodata.json.zst`;
     for (;;) {
       const res = await send(ctx, zstUrl, headers);
@@ -216,6 +220,9 @@ export function repodataHelpText(status: number, subdirUrl: string): string | un
  * takes the validator off the decoding thread.
  */
 export const WORKER_MIN_WIRE_BYTES = 2 << 20;
+
+/** A cached index at least this large (decoded) is likely large again: its worker is started with the request. */
+const PRESTART_MIN_SIZE = 4 * WORKER_MIN_WIRE_BYTES;
 
 function wantsWorker(res: Response): boolean {
   const length = Number(res.headers.get('content-length') ?? NaN);

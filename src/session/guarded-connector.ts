@@ -10,11 +10,7 @@
  * see as a retryable CG_CONNECTION. Cutting loses every byte undici had buffered but not yet
  * handed over, so it is the fallback, not the way.
  *
- * Plain-http sockets read into shared 1 MiB slabs (Node's `onread`) instead of a fresh
- * 64 KiB buffer per read: a read takes whatever the kernel has (often several hundred KiB),
- * so a large body arrives in ~7× fewer chunks, each a view of a slab, and undici, the stream
- * layers and the file writes do ~7× fewer steps (bench/download.ts: −0.35 CPU s per GiB).
- * The socket still pushes into its own readable side, so backpressure and EOF are Node's own.
+ * Plain-http sockets read into 1 MiB slabs (util/slab-reads.ts), which a download may reuse.
  *
  * It also keeps a TLS alert from being lost: with TLS 1.3 a server that wants a client
  * certificate sends its alert after the handshake, and undici then reports the close that
@@ -23,6 +19,7 @@
 import type { Socket } from 'node:net';
 import type { buildConnector as Connector } from 'undici';
 import { buildConnector } from '../util/undici.js';
+import { slabReads } from '../util/slab-reads.js';
 
 export function guardedConnector(options: Connector.BuildOptions): Connector.connector {
   const secure = buildConnector(options);
@@ -37,34 +34,6 @@ export function guardedConnector(options: Connector.BuildOptions): Connector.con
       if (socket) guardEnd(socket);
       (callback as (...a: typeof args) => void)(...args);
     });
-  };
-}
-
-const SLAB_BYTES = 1 << 20;
-/** Less room than this left in a slab: start a new one (a read is offered at least this much). */
-const MIN_READ = 64 << 10;
-
-/**
- * One socket's slab: each read is offered the slab's free tail (Node asks for it right after
- * the previous read's callback) and the bytes read are pushed as a view, so views never
- * overlap. A full slab is left to the views that still use it.
- */
-function slabReads(): { buffer: () => Uint8Array; callback: (this: Socket, nread: number, buf: Uint8Array) => boolean } {
-  let slab = Buffer.allocUnsafe(SLAB_BYTES);
-  let used = 0;
-  return {
-    buffer() {
-      if (SLAB_BYTES - used < MIN_READ) {
-        slab = Buffer.allocUnsafe(SLAB_BYTES);
-        used = 0;
-      }
-      return slab.subarray(used);
-    },
-    callback(this: Socket, nread: number, buf: Uint8Array): boolean {
-      used += nread;
-      // false pauses the socket until its reader drains it, as for a normal read.
-      return this.push(buf.subarray(0, nread));
-    },
   };
 }
 

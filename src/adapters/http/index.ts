@@ -11,6 +11,7 @@ import { ProxyError } from '../../errors/classes.js';
 import { fromSystemError } from '../../errors/from-system.js';
 import { registerWireBytes } from '../../core/response-info.js';
 import { responseFromNode } from '../response.js';
+import { markSlabBody } from '../../util/slab-reads.js';
 import type { Adapter, AdapterDeps } from '../../core/adapter.js';
 
 function decoderFor(encoding: string | null): (() => NodeJS.ReadWriteStream) | undefined {
@@ -149,6 +150,9 @@ export function createHttpAdapter(deps: AdapterDeps): Adapter {
           counted = true;
           body = pipeline(body, decoded, () => undefined) as unknown as Readable;
           headers.delete('content-length');
+        } else {
+          // undici's own body (or the in-order queue above): its reader may give slabs back.
+          markSlabBody(body);
         }
       }
       const response = responseFromNode(body, {

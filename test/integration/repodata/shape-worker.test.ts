@@ -6,12 +6,14 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { fetchRepodata, isGatewayError, type FetchRepodataOptions } from '../../../src/index.js';
 import { cachePaths } from '../../../src/repodata/index.js';
-import { setShapeWorkerForTesting } from '../../../src/repodata/shape-sink.js';
+import { prestartShapeWorker, setShapeWorkerForTesting } from '../../../src/repodata/shape-sink.js';
+import { RECORD_COUNT_KEY } from '../../../src/repodata/cache-state.js';
 import { tempDir } from '../../helpers/fs.js';
 import { testSettings } from '../../helpers/settings.js';
 import { repodataOf, zstd } from '../../unit/repodata/fixtures.js';
@@ -108,6 +110,72 @@ for (const [name, fixture] of [['fails to load', 'throws-on-load.ts'], ['exits m
     assert.deepEqual(await leftovers(cacheDir), []);
   });
 }
+
+test('a worker that hangs without dying is a typed CG_WORKER_FAILED error after the watchdog time, nothing cached', async (t) => {
+  setShapeWorkerForTesting(new URL('../../fixtures/shape-worker/hangs.ts', import.meta.url), { watchdogMs: 300 });
+  t.after(() => setShapeWorkerForTesting(undefined));
+  const channel = await serve(t, { 'repodata.json.zst': pieces(zstd(bigIndex(12_000)), 7001) });
+  const cacheDir = await tempDir(t);
+  const started = Date.now();
+  await assert.rejects(fetchRepodata(channel, 'noarch', opts(cacheDir)), (err) => {
+    assert.equal(code(err), 'CG_WORKER_FAILED');
+    assert.match((err as Error).message, /stopped responding/);
+    return true;
+  });
+  assert.ok(Date.now() - started < 30_000);
+  assert.deepEqual(await leftovers(cacheDir), []);
+});
+
+test('the record count is kept in the state file for the data file it was counted on', async (t) => {
+  const json = bigIndex(12_000);
+  const channel = await serve(t, { 'repodata.json.zst': pieces(zstd(json), 7001) });
+  const cacheDir = await tempDir(t);
+  const ttl = (): FetchRepodataOptions => opts(cacheDir, { settings: testSettings({ remoteMaxRetries: 0, localRepodataTtl: 3600 }) });
+  const first = await fetchRepodata(channel, 'noarch', ttl());
+  const paths = cachePaths(cacheDir, `${channel}/noarch`);
+  const state = JSON.parse(await readFile(paths.state, 'utf8')) as Record<string, unknown>;
+  assert.deepEqual(state[RECORD_COUNT_KEY], { count: 12_000, size: json.length, mtime_ns: String(first.state.mtime_ns) });
+  // Other bytes of the same size (an empty object: a count would say 0), the state and our key moved
+  // to the new mtime (file times cannot be set to the nanosecond): a hit answers from the state file.
+  await writeFile(paths.data, `{${' '.repeat(json.length - 2)}}`);
+  const spaces = await stat(paths.data, { bigint: true });
+  const text = await readFile(paths.state, 'utf8');
+  await writeFile(paths.state, text.split(String(first.state.mtime_ns)).join(spaces.mtimeNs.toString()));
+  const hit = await fetchRepodata(channel, 'noarch', ttl());
+  assert.equal(hit.cacheResult, 'hit');
+  assert.equal(await hit.recordCount(), 12_000);
+  // conda rewrites the data file and the state's stat fields, keeping our key: the count is not believed.
+  const smaller = bigIndex(100);
+  await writeFile(paths.data, smaller);
+  const st = await stat(paths.data, { bigint: true });
+  const { mtime_ns: _m, refresh_ns: _r, ...rest } = state;
+  const refresh = (await readFile(paths.state, 'utf8')).match(/"refresh_ns": (\d+)/)![1]!;
+  await writeFile(paths.state, JSON.stringify({ ...rest, size: smaller.length, mtime_ns: 'M', refresh_ns: 'R' })
+    .replace('"M"', st.mtimeNs.toString()).replace('"R"', refresh));
+  const after = await fetchRepodata(channel, 'noarch', ttl());
+  assert.equal(after.cacheResult, 'hit');
+  assert.equal(await after.recordCount(), 100);
+});
+
+test('a worker started ahead of the response (a cold fetch starts one) is used, and an unused one keeps no process alive', async (t) => {
+  const json = bigIndex(12_000);
+  const channel = await serve(t, { 'repodata.json.zst': pieces(zstd(json), 7001) });
+  for (let round = 0; round < 2; round++) {
+    prestartShapeWorker();
+    const cacheDir = await tempDir(t);
+    const r = await fetchRepodata(channel, 'noarch', opts(cacheDir));
+    assert.equal(await r.recordCount(), 12_000);
+    assert.ok((await readFile(r.cachePath)).equals(json));
+  }
+  const sink = new URL('../../../src/repodata/shape-sink.ts', import.meta.url).href;
+  // It would otherwise live for its 30 s idle time.
+  const started = Date.now();
+  const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e',
+    `const m = await import(${JSON.stringify(sink)}); m.prestartShapeWorker(); console.log('started');`], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout.trim(), 'started');
+  assert.ok(Date.now() - started < 25_000, `the process lived ${Date.now() - started} ms`);
+});
 
 test('cancelling mid-body stops the worker and leaves nothing', async (t) => {
   const json = zstd(bigIndex(12_000));

@@ -1,15 +1,30 @@
 /**
- * The streaming repodata validator (json-shape.ts) against JSON.parse: on generated valid and
- * broken documents it must accept exactly what JSON.parse accepts (within its documented gaps),
- * whatever the chunk boundaries; and conda's shape rules on top.
+ * The streaming repodata validators — the JavaScript one (json-shape.ts) and the WebAssembly one
+ * (json-shape-wasm.ts), each test run against both — against JSON.parse: on generated valid and
+ * broken documents they must accept exactly what JSON.parse accepts (within the documented
+ * gaps), whatever the chunk boundaries; and conda's shape rules on top. The two implementations
+ * against each other: json-shape-diff.test.ts.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JsonShapeError, RepodataShapeValidator, validateRepodataShape } from '../../../src/repodata/json-shape.js';
+import { JsonShapeError, RepodataShapeValidator } from '../../../src/repodata/json-shape.js';
+import { WasmShapeValidator, type ShapeValidator } from '../../../src/repodata/json-shape-wasm.js';
+
+const IMPLEMENTATIONS: Array<[string, (maxDepth?: number) => ShapeValidator]> = [
+  ['js', (maxDepth) => new RepodataShapeValidator(maxDepth)],
+  ['wasm', (maxDepth) => new WasmShapeValidator(maxDepth)],
+];
+
+for (const [impl, make] of IMPLEMENTATIONS) {
+const validateRepodataShape = (bytes: Uint8Array): { records: number; keys: string[] } => {
+  const v = make();
+  v.push(bytes);
+  return v.end();
+};
 
 function inChunks(text: string | Buffer, size: number): { records: number; keys: string[] } {
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;
-  const v = new RepodataShapeValidator();
+  const v = make();
   for (let i = 0; i < bytes.length; i += size) v.push(bytes.subarray(i, i + size));
   return v.end();
 }
@@ -65,7 +80,7 @@ function value(r: () => number, depth: number): string {
 
 const DAMAGE = ['', ',', ':', '"', '\\', '{', '}', '[', ']', '-', '.', 'e', '01', 'tru', 'nul', ' ', 'x', '\\q', '\\u'];
 
-test('the validator agrees with JSON.parse on generated documents and their damaged copies', () => {
+test(`${impl}: the validator agrees with JSON.parse on generated documents and their damaged copies`, () => {
   const r = rng(42);
   let checked = 0;
   for (let i = 0; i < 3000; i++) {
@@ -87,7 +102,7 @@ test('the validator agrees with JSON.parse on generated documents and their dama
   assert.ok(checked > 2000, `only ${checked} documents were compared`);
 });
 
-test('records are counted under packages and packages.conda only, across chunk boundaries', () => {
+test(`${impl}: records are counted under packages and packages.conda only, across chunk boundaries`, () => {
   const text = JSON.stringify({
     info: { subdir: 'linux-64' },
     packages: { 'a-1-0.tar.bz2': { name: 'a', depends: ['b'] }, 'b-1-0.tar.bz2': { name: 'b' } },
@@ -101,7 +116,7 @@ test('records are counted under packages and packages.conda only, across chunk b
   }
 });
 
-test("conda's shape: what each section must be", () => {
+test(`${impl}: conda's shape: what each section must be`, () => {
   const bad: Array<[string, RegExp]> = [
     ['[1]', /not a JSON object/],
     ['"s"', /not a JSON object/],
@@ -126,13 +141,14 @@ test("conda's shape: what each section must be", () => {
   assert.deepEqual(validateRepodataShape(Buffer.from('{"info": null, "removed": [], "packages": {}}')).records, 0);
 });
 
-test('nesting past the limit is refused without recursion', () => {
+test(`${impl}: nesting past the limit is refused without recursion`, () => {
   const deep = `{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
   assert.throws(() => validateRepodataShape(Buffer.from(deep)), /nested deeper than 64 levels/);
   assert.doesNotThrow(() => validateRepodataShape(Buffer.from(`{"x":${'['.repeat(60)}${']'.repeat(60)}}`)));
 });
 
-test('a plain Uint8Array (as a worker receives it) is validated like a Buffer', () => {
+test(`${impl}: a plain Uint8Array (as a worker receives it) is validated like a Buffer`, () => {
   const bytes = new Uint8Array(Buffer.from('{"packages": {"a-1-0.conda": {"name": "a\\"b"}}}'));
   assert.equal(validateRepodataShape(bytes).records, 1);
 });
+}

@@ -7,7 +7,7 @@
  */
 import { constants, type FileHandle, stat, unlink, writeFile } from 'node:fs/promises';
 import { LockError } from '../errors/classes.js';
-import { openNoFollow, readNoFollow } from '../util/no-follow.js';
+import { openNoFollowStat, readNoFollow } from '../util/no-follow.js';
 import { sleep } from '../util/sleep.js';
 import { createRequire } from 'node:module';
 import { isFdPressure, withFdBackoff } from './fd-pressure.js';
@@ -20,6 +20,8 @@ export interface LockedFile {
   readonly handle: FileHandle;
   /** True when this call waited for another writer. */
   readonly waited: boolean;
+  /** The file's size when the lock was taken (saves the holder a stat). */
+  readonly size: number;
   release(): Promise<void>;
 }
 
@@ -124,9 +126,9 @@ export async function lockFile(path: string, options: LockOptions = {}): Promise
     for (let delay = 25; ; delay = Math.min(delay * 2, 500)) {
       if (options.signal?.aborted) throw options.signal.reason ?? new Error('aborted');
       // Never through a planted symlink or hard link: those are removed, not written through.
-      const handle = await withFdBackoff(() => openNoFollow(path, constants.O_RDWR | constants.O_CREAT, { replacePlanted: options.replacePlanted ?? true }), {
-        signal: options.signal,
-      });
+      const { handle, stat: mine } = await withFdBackoff(() => openNoFollowStat(path, constants.O_RDWR | constants.O_CREAT, {
+        replacePlanted: options.replacePlanted ?? true,
+      }), { signal: options.signal });
       let locked = false;
       let releaseFallback: (() => Promise<void>) | undefined;
       try {
@@ -136,11 +138,13 @@ export async function lockFile(path: string, options: LockOptions = {}): Promise
           releaseFallback = await lockfileFallback(path);
         }
         locked = true;
-        // The holder before us may have renamed or removed the file: then our fd is stale.
-        const [mine, current] = await Promise.all([handle.stat(), stat(path).catch(() => undefined)]);
+        // The holder before us may have renamed or removed the file: then our fd is stale. (An
+        // open file keeps its inode, so the stat taken at the open still names it; the path's
+        // stat, taken under the lock, gives the size no other writer can change now.)
+        const current = await stat(path).catch(() => undefined);
         if (current && current.ino === mine.ino && current.dev === mine.dev) {
           return {
-            path, handle, waited,
+            path, handle, waited, size: current.size,
             release: async () => {
               try {
                 await releaseFallback?.();

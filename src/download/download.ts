@@ -4,6 +4,7 @@
  * onto the target only after size and checksums match. A `.partial` survives a failure
  * only when it is a non-empty valid prefix worth resuming (a checksum is known).
  */
+import type { Stats } from 'node:fs';
 import { lstat, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
@@ -37,13 +38,15 @@ export async function download(url: string | URL, target: string, opts: Download
       opts.log?.(`warning: ignoring the malformed md5 '${expected.ignoredMd5}' for ${maskUrl(parsed)}: the sha256 decides (as in conda)`);
     }
     const targetPath = resolve(target);
-    await assertRegularTarget(targetPath, target);
-    await assertWritableDir(dirname(targetPath));
+    // Both checks at once (one file-system round trip, not two), their errors in this order.
+    const [regular, writable] = await Promise.allSettled([assertRegularTarget(targetPath, target), assertWritableDir(dirname(targetPath))]);
+    if (regular.status === 'rejected') throw regular.reason;
+    if (writable.status === 'rejected') throw writable.reason;
     const job: Job = {
       url: parsed, safeUrl: new SafeUrl(parsed), target: targetPath, partialPath: targetPath + PARTIAL_EXTENSION,
       expected, settings, session, opts, started: performance.now(), attempts: 0, lastProgress: -1,
     };
-    return downloadJob(job);
+    return downloadJob(job, regular.value !== undefined);
   });
 }
 
@@ -56,7 +59,8 @@ function assertSchemeServed(session: Session, url: URL): void {
     { url });
 }
 
-async function downloadJob(job: Job): Promise<DownloadResult> {
+/** `targetSeen`: the target existed a moment ago (when not, there is nothing to check before the lock). */
+async function downloadJob(job: Job, targetSeen: boolean): Promise<DownloadResult> {
   const { settings, opts } = job;
   // The caller's whileLocked step: its error is the caller's own, passed on as it is (not mapped).
   let stepFailed: { error: unknown } | undefined;
@@ -65,9 +69,10 @@ async function downloadJob(job: Job): Promise<DownloadResult> {
     // A target already complete is used without creating a .partial (nothing to leave behind if
     // we are killed); under the lock it is checked again, as another writer may just have finished.
     result = await checkLockCheck(
-      () => verifiedTarget(job),
+      async () => (targetSeen ? verifiedTarget(job) : undefined),
       () => lockFile(job.partialPath, { noLock: settings.noLock, signal: opts.signal, timeoutMs: opts.lockTimeoutMs }),
       async (lock) => {
+        let renamed = false;
         try {
           const reused = await reuseExistingTarget(job);
           if (reused) return reused;
@@ -75,13 +80,15 @@ async function downloadJob(job: Job): Promise<DownloadResult> {
           let done: DownloadResult;
           try {
             done = await downloadLocked(job, lock);
+            renamed = true;
           } finally {
             ended();
           }
           await opts.whileLocked?.(done).catch((error: unknown) => { stepFailed = { error }; });
           return done;
         } finally {
-          await removeIfEmpty(lock);
+          // After the rename the partial's name is gone (or someone else's): nothing to clean.
+          if (!renamed) await removeIfEmpty(lock);
         }
       });
   } catch (err) {
@@ -106,26 +113,26 @@ async function assertWritableDir(dir: string): Promise<void> {
 
 async function removeIfEmpty(lock: LockedFile): Promise<void> {
   try {
-    const st = await lock.handle.stat();
-    const current = await stat(lock.path).catch(() => undefined);
+    const [st, current] = await Promise.all([lock.handle.stat(), stat(lock.path).catch(() => undefined)]);
     if (st.size === 0 && current?.ino === st.ino) await unlink(lock.path);
   } catch { /* closed or already gone */ }
 }
 
 /** An existing target that verifies against a known checksum is used as is; else path_conflict applies. */
 async function reuseExistingTarget(job: Job): Promise<DownloadResult | undefined> {
-  const verified = await verifiedTarget(job);
+  const st = await lstat(job.target).catch(() => undefined);
+  if (!st) return undefined;
+  const verified = await verifiedTarget(job, st);
   if (verified) return verified;
-  if (!(await lstat(job.target).catch(() => undefined))) return undefined;
   if (job.settings.pathConflict === 'prevent') throw new BasicClobberError(job.target, job.safeUrl.toString());
   if (job.settings.pathConflict === 'warn') job.opts.log?.(`warning: overwriting existing ${job.target}`);
   return undefined;
 }
 
 /** The target, when it is a regular file matching a known checksum; no side effects otherwise. */
-async function verifiedTarget(job: Job): Promise<DownloadResult | undefined> {
+async function verifiedTarget(job: Job, seen?: Stats): Promise<DownloadResult | undefined> {
   // lstat: a symlink is never reused (its target could change after we verified it); the rename replaces it.
-  const st = await lstat(job.target).catch(() => undefined);
+  const st = seen ?? await lstat(job.target).catch(() => undefined);
   if (!st) return undefined;
   if (hasChecksum(job.expected) && st.isFile()) {
     const { open } = await import('node:fs/promises');
@@ -171,9 +178,12 @@ async function downloadLocked(job: Job, lock: LockedFile): Promise<DownloadResul
     retries: new RetryBudget(job.settings, { log: job.opts.log, onRetry: job.opts.onRetry, sleep: job.opts.sleep, signal: job.opts.signal }),
   };
   // A prefix is only worth keeping when a checksum will prove the result.
-  if (!state.resumable && (await handle.stat()).size > 0) await handle.truncate(0);
+  if (!state.resumable && lock.size > 0) await handle.truncate(0);
+  // The first attempt starts from the size the lock saw; later ones look again.
+  let size: number | undefined = state.resumable ? lock.size : 0;
   for (;;) {
-    const offset = await keptPrefix(job, handle, state.resumable);
+    const offset = await keptPrefix(job, handle, state.resumable, size);
+    size = undefined;
     if (offset > 0 && state.resumedFrom === 0) state.resumedFrom = offset;
     // The hasher of this attempt: made for a kept prefix, else once the size is known.
     const slot: HashSlot = { hasher: undefined };
@@ -188,8 +198,8 @@ async function downloadLocked(job: Job, lock: LockedFile): Promise<DownloadResul
 }
 
 /** How many bytes of the partial are worth keeping (it is cut to 0 when they cannot be). */
-async function keptPrefix(job: Job, handle: LockedFile['handle'], resumable: boolean): Promise<number> {
-  let offset = (await handle.stat()).size;
+async function keptPrefix(job: Job, handle: LockedFile['handle'], resumable: boolean, known: number | undefined): Promise<number> {
+  let offset = known ?? (await handle.stat()).size;
   if (job.expected.size !== undefined && offset > job.expected.size) {
     await handle.truncate(0);
     offset = 0;
@@ -218,12 +228,12 @@ async function fetchVerifyRename(job: Job, handle: LockedFile['handle'], offset:
     total = fetched.total;
     if (fetched.restartedAt0 && state.resumedFrom > 0 && fetched.offset === 0) state.resumedFrom = 0;
   }
-  const size = (await handle.stat()).size;
-  slot.hasher ??= createHasher(withMd5, size);
-  // The sync does not depend on the verdict: it runs while the last bytes are hashed.
+  // No hasher yet: nothing was kept or fetched, an empty file (hashed inline).
+  const hasher = slot.hasher ??= createHasher(withMd5, undefined);
+  // The size on disk, the sync and the digest do not depend on each other (nor on the verdict): all at once.
   const synced = handle.datasync();
   synced.catch(() => undefined);
-  const digest = await slot.hasher.digest();
+  const [{ size }, digest] = await Promise.all([handle.stat(), hasher.digest()]);
   verify(job, digest, size, state.resumedFrom > 0);
   await synced;
   await rename(job.partialPath, job.target);

@@ -5,6 +5,7 @@
  * opened must be a regular file with one link. A planted name can be removed and the
  * open tried again: unlinking a symlink or a hard link never touches what it points at.
  */
+import type { Stats } from 'node:fs';
 import { constants, type FileHandle, lstat, open, unlink } from 'node:fs/promises';
 import { UnsafePathError } from '../errors/classes.js';
 
@@ -24,8 +25,7 @@ function unsafe(path: string, what: string): UnsafePathError {
 }
 
 /** What is wrong with an opened file, or undefined when it is a plain regular file. */
-async function plantedKind(handle: FileHandle): Promise<string | undefined> {
-  const st = await handle.stat();
+function plantedKind(st: Stats): string | undefined {
   if (!st.isFile()) return 'not a regular file (a device, fifo, socket or directory)';
   if (st.nlink > 1) return 'a hard link to another file';
   return undefined;
@@ -33,6 +33,11 @@ async function plantedKind(handle: FileHandle): Promise<string | undefined> {
 
 /** open(path, flags) that refuses (or, with replacePlanted, removes) symlinks, hard links and special files. */
 export async function openNoFollow(path: string, flags: number, options: OpenNoFollowOptions = {}): Promise<FileHandle> {
+  return (await openNoFollowStat(path, flags, options)).handle;
+}
+
+/** openNoFollow(), also giving the opened file's stat (taken right after the open, as its check). */
+export async function openNoFollowStat(path: string, flags: number, options: OpenNoFollowOptions = {}): Promise<{ handle: FileHandle; stat: Stats }> {
   for (let attempt = 0; ; attempt++) {
     let handle: FileHandle;
     try {
@@ -47,8 +52,9 @@ export async function openNoFollow(path: string, flags: number, options: OpenNoF
       await unlink(path);
       continue;
     }
-    const planted = await plantedKind(handle).catch(() => 'unreadable');
-    if (!planted) return handle;
+    const st = await handle.stat().catch(() => undefined);
+    const planted = st ? plantedKind(st) : 'unreadable';
+    if (!planted) return { handle, stat: st! };
     await handle.close().catch(() => undefined);
     const isDir = await lstat(path).then((st) => st.isDirectory(), () => false);
     if (!options.replacePlanted || attempt > 0 || isDir) throw unsafe(path, planted);

@@ -69,3 +69,34 @@ test('a target that appears while we are not looking is still checked under the 
   assert.equal(await readFile(target, 'utf8'), 'someone else\'s file');
   assert.equal(server.requestsFor('/pkg.conda').length, 0);
 });
+
+test('a complete target reused without the lock clears an empty .partial nobody holds; a held or non-empty one stays', async (t) => {
+  const server = await startFileServer(t);
+  const body = bytes(30_000, 5);
+  server.setFile('/pkg.conda', body);
+  const { createHash } = await import('node:crypto');
+  const sha256 = createHash('sha256').update(body).digest('hex');
+  const dir = await tempDir(t);
+  const target = join(dir, 'pkg.conda');
+  const partial = `${target}.partial`;
+  await writeFile(target, body);
+
+  // What a peer killed between creating the partial and removing it leaves behind.
+  await writeFile(partial, '');
+  const reused = await download(`${server.url}/pkg.conda`, target, { sha256, settings: testSettings() });
+  assert.equal(reused.reused, true);
+  assert.deepEqual(await listDir(dir), ['pkg.conda']);
+
+  // Held by a writer (here in this process): left alone, and no wait for it.
+  const held = await lockFile(partial);
+  const again = await download(`${server.url}/pkg.conda`, target, { sha256, settings: testSettings() });
+  assert.equal(again.reused, true);
+  assert.deepEqual(await listDir(dir), ['pkg.conda', 'pkg.conda.partial']);
+  await held.release();
+
+  // Not empty: someone's resumable bytes, never ours to remove.
+  await writeFile(partial, body.subarray(0, 100));
+  await download(`${server.url}/pkg.conda`, target, { sha256, settings: testSettings() });
+  assert.deepEqual(await readFile(partial), body.subarray(0, 100));
+  assert.equal(server.requestsFor('/pkg.conda').length, 0);
+});

@@ -132,6 +132,20 @@ export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<
       size: totalBytes > 0 ? formatBytes(totalBytes) : '?', extra: `${formatBytes(rate)}/s ETA ${formatDuration(eta)}`,
     });
   };
+  const dirty = new Set<string>();
+  let pending: NodeJS.Timeout | undefined;
+  const flush = (): void => {
+    clearTimeout(pending);
+    pending = undefined;
+    for (const id of dirty) {
+      const item = items.get(id);
+      if (!item) continue;
+      item.bar.setTotal(Math.max(item.total, item.bytes, 1));
+      item.bar.update(item.bytes, { label: short(item.label), done: formatBytes(item.bytes), size: item.total ? formatBytes(item.total) : '?', extra: '' });
+    }
+    dirty.clear();
+    redraw();
+  };
   const short = (raw: string): string => {
     const label = escapeControls(raw);
     return label.length > labelWidth ? `${label.slice(0, labelWidth - 1)}…` : label.padEnd(labelWidth);
@@ -159,9 +173,13 @@ export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<
       if (!item) return;
       item.bytes = bytes;
       if (total) item.total = total;
-      item.bar.setTotal(Math.max(item.total, bytes, 1));
-      item.bar.update(bytes, { label: short(item.label), done: formatBytes(bytes), size: item.total ? formatBytes(item.total) : '?', extra: '' });
-      redraw();
+      // Progress comes with every write (thousands per GiB); the bars are drawn 8 times a second,
+      // so they take the latest figures at most 10 times a second.
+      dirty.add(id);
+      if (!pending) {
+        pending = setTimeout(flush, 100);
+        pending.unref();
+      }
     },
     endItem(id, fetchedBytes) {
       const item = items.get(id);
@@ -171,6 +189,7 @@ export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<
       item.bar.update(0, { idle: true });
       idle.push(item.bar);
       items.delete(id);
+      dirty.delete(id);
       finished++;
       finishedBytes += fetchedBytes;
       redraw();
@@ -179,6 +198,7 @@ export async function createMultiBar(io: CliIo, global: GlobalOptions): Promise<
       multi.log(`${escapeControls(line)}\n`);
     },
     stop() {
+      flush();
       for (const bar of idle.splice(0)) multi.remove(bar);
       redraw();
       multi.stop();

@@ -9,9 +9,9 @@
  * thread's failures too), never a hang; the stream ends only after the thread has stopped,
  * since it writes to a file descriptor the caller then closes.
  */
-import { extname } from 'node:path';
 import { Writable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, startModuleWorker } from '../util/module-worker.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { maskUrl } from '../redact/safe-url.js';
 import { DecodedSizeCheck } from './body-guard.js';
@@ -43,20 +43,13 @@ export function setShapeWorkerForTesting(url: URL | undefined, options: { watchd
   watchdogMs = url ? (options.watchdogMs ?? DEFAULT_WATCHDOG_MS) : DEFAULT_WATCHDOG_MS;
 }
 
-/**
- * The worker runs shape-worker with this module's extension: `.js` from dist/, `.ts` from source.
- * Node 20 applies no module hooks to a worker's entry, so from source tsx is registered first
- * (only development and tests run the sources).
- */
+/** shape-worker beside this module (`.js` from dist/, `.ts` from source), or the test's stand-in. */
 function workerTarget(): string {
-  const self = new URL(import.meta.url);
-  return (workerOverride ?? new URL(`./shape-worker${extname(self.pathname)}`, self)).href;
+  return (workerOverride ?? siblingModule(import.meta.url, 'shape-worker')).href;
 }
 
 function startWorker(target: string): Worker {
-  const setup = target.endsWith('.ts') ? `await import(${JSON.stringify(tsxApi())}).then((m) => m.register());` : '';
-  const source = `(async () => { ${setup} await import(${JSON.stringify(target)}); })().catch((err) => { throw err; });`;
-  return new Worker(source, { eval: true, name: 'conda-gateway-repodata-shape', resourceLimits: { maxOldGenerationSizeMb: 256 } });
+  return startModuleWorker(new URL(target), { name: 'conda-gateway-repodata-shape', resourceLimits: { maxOldGenerationSizeMb: 256 } });
 }
 
 /** A worker started ahead of need (prestartShapeWorker), not yet given a body. */
@@ -112,15 +105,6 @@ function takeWorker(): Worker {
     void s.worker.terminate();
   }
   return startWorker(target);
-}
-
-/** tsx's register() module, when the sources run under tsx (else the worker's import fails, typed). */
-function tsxApi(): string {
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    return 'tsx/esm/api';
-  }
 }
 
 function workerFailed(url: string, detail: string, cause?: unknown): GatewayError {

@@ -10,8 +10,8 @@
  * caller removed the temp folder); the next job gets a fresh worker. Never a hang.
  */
 import { availableParallelism } from 'node:os';
-import { extname } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { siblingModule, startModuleWorker } from '../../util/module-worker.js';
 import { CondaError } from '../../errors/classes.js';
 import { fromWire, type JobSpec, type ToParent, type ToWorker, type Written } from './extract-protocol.js';
 
@@ -28,26 +28,9 @@ export function setExtractWorkerForTesting(url: URL | undefined): void {
   pool.length = 0;
 }
 
-/** tsx's register() module, when the sources run under tsx (else the worker's import fails, typed). */
-function tsxApi(): string {
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    return 'tsx/esm/api';
-  }
-}
-
-/**
- * The worker runs extract-worker with this module's extension: `.js` from dist/, `.ts` from
- * source. Node 20 applies no module hooks to a worker's entry, so from source tsx is
- * registered first (only development and tests run the sources).
- */
+/** extract-worker beside this module (`.js` from dist/, `.ts` from source), or the test's stand-in. */
 function startThread(): Worker {
-  const self = new URL(import.meta.url);
-  const target = (workerOverride ?? new URL(`./extract-worker${extname(self.pathname)}`, self)).href;
-  const setup = target.endsWith('.ts') ? `await import(${JSON.stringify(tsxApi())}).then((m) => m.register());` : '';
-  const source = `(async () => { ${setup} await import(${JSON.stringify(target)}); })().catch((err) => { throw err; });`;
-  return new Worker(source, { eval: true, name: 'conda-gateway-extract' });
+  return startModuleWorker(workerOverride ?? siblingModule(import.meta.url, 'extract-worker'), { name: 'conda-gateway-extract' });
 }
 
 function workerFailed(fileName: string, detail: string, cause?: unknown): CondaError {

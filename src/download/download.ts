@@ -69,7 +69,12 @@ async function downloadJob(job: Job, targetSeen: boolean): Promise<DownloadResul
     // A target already complete is used without creating a .partial (nothing to leave behind if
     // we are killed); under the lock it is checked again, as another writer may just have finished.
     result = await checkLockCheck(
-      async () => (targetSeen ? verifiedTarget(job).then(sweepEmptyPartial(job)) : undefined),
+      async () => {
+        if (!targetSeen) return undefined;
+        const reused = await verifiedTarget(job);
+        if (reused) await sweepEmptyPartial(job);
+        return reused;
+      },
       () => lockFile(job.partialPath, { noLock: settings.noLock, signal: opts.signal, timeoutMs: opts.lockTimeoutMs }),
       async (lock) => {
         let renamed = false;
@@ -117,15 +122,12 @@ async function assertWritableDir(dir: string): Promise<void> {
  * it when no one holds it, so a finished cache holds no leftovers. Best effort; never with no_lock
  * (another writer may be about to use the file).
  */
-function sweepEmptyPartial(job: Job): <T>(reused: T) => Promise<T> {
-  return async (reused) => {
-    if (reused === undefined || job.settings.noLock) return reused;
-    const st = await lstat(job.partialPath).catch(() => undefined);
-    if (!st?.isFile() || st.size !== 0) return reused;
-    const lock = await lockFile(job.partialPath, { timeoutMs: 0, replacePlanted: false, signal: job.opts.signal }).catch(() => undefined);
-    if (lock) await removeIfEmpty(lock).finally(() => lock.release());
-    return reused;
-  };
+async function sweepEmptyPartial(job: Job): Promise<void> {
+  if (job.settings.noLock) return;
+  const st = await lstat(job.partialPath).catch(() => undefined);
+  if (!st?.isFile() || st.size !== 0) return;
+  const lock = await lockFile(job.partialPath, { timeoutMs: 0, replacePlanted: false, signal: job.opts.signal }).catch(() => undefined);
+  if (lock) await removeIfEmpty(lock).finally(() => lock.release().catch(() => undefined));
 }
 
 async function removeIfEmpty(lock: LockedFile): Promise<void> {

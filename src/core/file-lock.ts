@@ -5,7 +5,7 @@
  * kernel releases it when a process dies — no orphaned locks after a crash.
  * POSIX locks are per process, so an in-process mutex guards the same path first.
  */
-import { constants, type FileHandle, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants, type FileHandle, lstat, stat, unlink, writeFile } from 'node:fs/promises';
 import { LockError } from '../errors/classes.js';
 import { openNoFollowStat, readNoFollow } from '../util/no-follow.js';
 import { sleep } from '../util/sleep.js';
@@ -174,6 +174,27 @@ export async function lockFile(path: string, options: LockOptions = {}): Promise
     local.release();
     throw err;
   }
+}
+
+/** Unlink the locked file when it is empty and its path still names it (nothing of anyone's is lost). */
+export async function removeIfEmpty(lock: LockedFile): Promise<void> {
+  try {
+    const [st, current] = await Promise.all([lock.handle.stat(), stat(lock.path).catch(() => undefined)]);
+    if (st.size === 0 && current?.ino === st.ino) await unlink(lock.path);
+  } catch { /* closed or already gone */ }
+}
+
+/**
+ * An empty lock file at `path` that no one holds: what a writer killed between creating it and
+ * removing it leaves (the lock file is created before its holder knows whether it needs it).
+ * Removed, so a finished cache holds no leftovers; best effort, never waits. Callers skip it with
+ * no_lock, where another writer may be about to use the file without a lock.
+ */
+export async function removeAbandoned(path: string, signal?: AbortSignal): Promise<void> {
+  const st = await lstat(path).catch(() => undefined);
+  if (!st?.isFile() || st.size !== 0) return;
+  const lock = await lockFile(path, { timeoutMs: 0, replacePlanted: false, signal }).catch(() => undefined);
+  if (lock) await removeIfEmpty(lock).finally(() => lock.release().catch(() => undefined));
 }
 
 /** Without the native addon: an O_EXCL `<path>.lock` holding our pid; a dead pid's lock is stale. */

@@ -5,7 +5,7 @@
  * only when it is a non-empty valid prefix worth resuming (a checksum is known).
  */
 import type { Stats } from 'node:fs';
-import { lstat, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, rename, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import {
   BasicClobberError, ChecksumMismatchError, CondaError, IncompleteBodyError, NotWritableError, UnsupportedSchemeError,
@@ -21,7 +21,7 @@ import { hashPrefix, normalizeExpected, type Expected } from './checksums.js';
 import { fetchInto, type HashSlot } from './fetch-into.js';
 import { createHasher, transferStarted, type Digest } from './hasher.js';
 import { emitProgress, hasChecksum, RestartFromZero, type Job } from './job.js';
-import { checkLockCheck, lockFile, type LockedFile } from '../core/file-lock.js';
+import { checkLockCheck, lockFile, removeAbandoned, removeIfEmpty, type LockedFile } from '../core/file-lock.js';
 import { assertRegularTarget } from './target-check.js';
 import type { DownloadOptions, DownloadResult } from './types.js';
 
@@ -72,7 +72,8 @@ async function downloadJob(job: Job, targetSeen: boolean): Promise<DownloadResul
       async () => {
         if (!targetSeen) return undefined;
         const reused = await verifiedTarget(job);
-        if (reused) await sweepEmptyPartial(job);
+        // A peer killed between creating the partial and removing it may have left it empty.
+        if (reused && !settings.noLock) await removeAbandoned(job.partialPath, opts.signal);
         return reused;
       },
       () => lockFile(job.partialPath, { noLock: settings.noLock, signal: opts.signal, timeoutMs: opts.lockTimeoutMs }),
@@ -116,26 +117,6 @@ async function assertWritableDir(dir: string): Promise<void> {
   }
 }
 
-/**
- * A target reused without the lock may sit beside an empty `.partial` that a peer created (say,
- * after the file it waited on was renamed away) and could not remove because it was killed: remove
- * it when no one holds it, so a finished cache holds no leftovers. Best effort; never with no_lock
- * (another writer may be about to use the file).
- */
-async function sweepEmptyPartial(job: Job): Promise<void> {
-  if (job.settings.noLock) return;
-  const st = await lstat(job.partialPath).catch(() => undefined);
-  if (!st?.isFile() || st.size !== 0) return;
-  const lock = await lockFile(job.partialPath, { timeoutMs: 0, replacePlanted: false, signal: job.opts.signal }).catch(() => undefined);
-  if (lock) await removeIfEmpty(lock).finally(() => lock.release().catch(() => undefined));
-}
-
-async function removeIfEmpty(lock: LockedFile): Promise<void> {
-  try {
-    const [st, current] = await Promise.all([lock.handle.stat(), stat(lock.path).catch(() => undefined)]);
-    if (st.size === 0 && current?.ino === st.ino) await unlink(lock.path);
-  } catch { /* closed or already gone */ }
-}
 
 /** An existing target that verifies against a known checksum is used as is; else path_conflict applies. */
 async function reuseExistingTarget(job: Job): Promise<DownloadResult | undefined> {

@@ -15,7 +15,9 @@ import { failed, fetchOne, type Fetched } from './fetch-one.js';
 import { hostOf, result, type Run, type RunState } from './fetch-run.js';
 import { MirrorSelector } from './mirrors.js';
 import { packageFromUrl } from './package-url.js';
-import { checkCached, defaultPkgsDir, listPkgsDir, preparePkgsDir, UrlsTxt } from './pkgs-dir.js';
+import { cachePath, checkCached, defaultPkgsDir, listPkgsDir, preparePkgsDir, UrlsTxt } from './pkgs-dir.js';
+import { removeAbandoned } from '../core/file-lock.js';
+import { PARTIAL_EXTENSION } from '../download/download.js';
 import { checkExtracted } from './extract/cache-state.js';
 import { defaultExtractJobs, extractStep } from './extract-step.js';
 import { createSlots, settleAll } from '../util/limiter.js';
@@ -93,10 +95,22 @@ export async function fetchPackages(specs: ReadonlyArray<PackageSpec | string>, 
       await execute(run, plan);
     }
     await Promise.all(run.pending);
+    if (!opts.dryRun) await removeAbandonedPartials(run);
   } finally {
     run.dispose();
   }
   return finish(run);
+}
+
+/**
+ * A peer killed mid-run may leave an empty `.partial` beside a package this run placed or found
+ * (created under conda's lock protocol before it knew the package was there): a finished run
+ * leaves none. Only unheld, empty ones; not with no_lock, not after an abort.
+ */
+async function removeAbandonedPartials(run: Run): Promise<void> {
+  if (run.settings.noLock || run.abort.signal.aborted) return;
+  const done = run.packages.filter((pkg) => ['fetched', 'cached'].includes(run.results.get(pkg)?.status ?? ''));
+  await settleAll(done, (pkg) => removeAbandoned(cachePath(run.pkgsDir, pkg.fileName + PARTIAL_EXTENSION), run.abort.signal), 8);
 }
 
 function startRun(specs: ReadonlyArray<PackageSpec | string>, opts: FetchPackagesOptions): Run {

@@ -72,6 +72,30 @@ test('fetches an environment into a conda pkgs dir with urls.txt, then serves it
   assert.equal((await readFile(join(dir, 'urls.txt'), 'utf8')).trim().split('\n').length, 6, 'urls.txt not appended twice');
 });
 
+test('a finished run removes empty .partial files nobody holds beside the packages it placed or found; held or non-empty ones stay', async (t) => {
+  const server = await startFileServer(t);
+  const pkgs = makePackages(4);
+  serve(server, pkgs);
+  const dir = join(await tempDir(t), 'pkgs');
+  const specs = specsFor(server.url, pkgs);
+  await fetchPackages(specs, { extract: false, pkgsDir: dir, settings: settingsWith() });
+  // What peers killed under conda's lock protocol leave: empty partials beside complete packages.
+  await writeFile(join(dir, `${pkgs[0]!.name}.partial`), '');
+  await writeFile(join(dir, `${pkgs[1]!.name}.partial`), '');
+  await writeFile(join(dir, `${pkgs[2]!.name}.partial`), pkgs[2]!.body.subarray(0, 100));
+  const { lockFile } = await import('../../../src/core/file-lock.js');
+  const held = await lockFile(join(dir, `${pkgs[1]!.name}.partial`));
+  try {
+    const again = await fetchPackages(specs, { extract: false, pkgsDir: dir, settings: settingsWith() });
+    assert.equal(again.cached, 4);
+  } finally {
+    await held.release();
+  }
+  assert.deepEqual(await listDir(dir), [...pkgs.map((p) => p.name), `${pkgs[1]!.name}.partial`, `${pkgs[2]!.name}.partial`, 'urls', 'urls.txt'].sort());
+  assert.deepEqual(await readFile(join(dir, `${pkgs[2]!.name}.partial`)), pkgs[2]!.body.subarray(0, 100), 'bytes are never removed');
+  assert.equal(gets(server), 4, 'the second run made no request');
+});
+
 test('mirrors: a bad mirror (404, 500, wrong bytes) fails over to the next, is counted, and is avoided afterwards', async (t) => {
   const primary = await startFileServer(t);
   const bad = await startFileServer(t);

@@ -78,6 +78,8 @@ export class PartialWriter extends Writable {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
+    // Every chunk of the body has been written and reported: the body is finished.
+    this.#opts.returns?.ended();
     this.#writeback.then(() => cb(), cb);
   }
 

@@ -47,6 +47,8 @@ const MIN_READ = 64 << 10;
 export const slabPool = { max: 16 };
 /** Full slabs a socket remembers as candidates for reuse (older ones are forgotten). */
 const SEALED_MAX = 64;
+/** Bodies a socket tracks for its watermark at most (see `track`). */
+const SPANS_MAX = 64;
 
 interface Slab {
   readonly buffer: Buffer;
@@ -145,9 +147,14 @@ class SocketSlabs {
     this.#release((entry) => entry.seq > after && entry.seq < before);
   }
 
-  /** A body's first finished chunk starts at socket offset `first`: its span, tracked until the watermark passes it. */
+  /**
+   * A body's first finished chunk starts at socket offset `first`: its span, tracked until the
+   * watermark passes it. Behind a body that never ends (a failed one), spans would pile up for
+   * the socket's life: past SPANS_MAX a span is not tracked (the watermark can never pass it).
+   */
   track(first: number): BodySpan {
     const span: BodySpan = { first, doneUpTo: first, ended: false };
+    if (this.#spans.length >= SPANS_MAX) return span;
     let at = this.#spans.length;
     while (at > 0 && this.#spans[at - 1]!.first > first) at--;
     this.#spans.splice(at, 0, span);

@@ -92,26 +92,7 @@ test('the slab a download starts in is never reused: it may hold the end of an e
   const big = bytes(8 << 20, 42);
   // Each answer is one write of head and body, so a download's first body bytes share a read
   // (and a slab) with its head, right behind the small body's bytes.
-  const open: Socket[] = [];
-  const raw = createServer((socket) => {
-    open.push(socket);
-    let pending = '';
-    socket.on('data', (d) => {
-      pending += d.toString('latin1');
-      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
-        const body = pending.startsWith('GET /small ') ? small : big;
-        pending = pending.slice(end + 4);
-        socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n`), body]));
-      }
-    });
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
-  t.after(() => {
-    for (const socket of open) socket.destroy();
-    raw.close();
-  });
-  const server = { url: `http://127.0.0.1:${(raw.address() as AddressInfo).port}` };
+  const server = { url: await rawServer(t, new Map([['small', small], ['big', big]])) };
   const session = createSession({ settings: testSettings() });
   t.after(() => session.close());
   const dir = await tempDir(t);
@@ -159,13 +140,13 @@ test('downloads mixed with readers that keep chunks, over reused sockets: every 
   assert.ok(slabsReusedForTest() > reusedBefore, 'downloads gave slabs back for reuse');
 });
 
-/** A file handle whose writes wait a little first: the bytes must stay intact until they land. */
-function slowWrites(handle: FileHandle, rnd: (n: number) => number): FileHandle {
+/** A file handle whose writes each wait `waitMs()` first: the bytes must stay intact until they land. */
+function slowWrites(handle: FileHandle, waitMs: () => number): FileHandle {
   return new Proxy(handle, {
     get(target, prop, receiver) {
       if (prop === 'writev') {
         return async (buffers: Uint8Array[], position: number) => {
-          await delay(rnd(6));
+          await delay(waitMs());
           return target.writev(buffers, position);
         };
       }
@@ -193,7 +174,7 @@ test('slow writes: a slab is reused only after the writes of everything read bef
         const stream = (await nodeBodyOf(res))!;
         const returns = SlabReturns.for(stream);
         assert.ok(returns, 'an http body of the plain adapter may give slabs back');
-        const writer = new PartialWriter(slowWrites(handle, rnd), createHasher(false, undefined), {
+        const writer = new PartialWriter(slowWrites(handle, () => rnd(6)), createHasher(false, undefined), {
           start: 0, limit: undefined, returns, onWritten: () => undefined,
         });
         await pipeline(stream, writer);
@@ -227,19 +208,7 @@ test('a batch of chunks is given back only after its write landed, while another
     const handle = await open(join(dir, 'slow'), 'w+');
     try {
       const stream = (await nodeBodyOf(res))!;
-      const delayed = new Proxy(handle, {
-        get(target, prop, receiver) {
-          if (prop === 'writev') {
-            return async (buffers: Uint8Array[], position: number) => {
-              await delay(25);
-              return target.writev(buffers, position);
-            };
-          }
-          const value: unknown = Reflect.get(target, prop, receiver);
-          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-        },
-      });
-      const writer = new PartialWriter(delayed, createHasher(false, undefined), {
+      const writer = new PartialWriter(slowWrites(handle, () => 25), createHasher(false, undefined), {
         start: 0, limit: undefined, returns: SlabReturns.for(stream), onWritten: () => undefined,
       });
       await pipeline(stream, writer);
@@ -258,7 +227,7 @@ test('a batch of chunks is given back only after its write landed, while another
   assert.ok(slabsReusedForTest() > reusedBefore);
 });
 
-/** One socket at a time, answering each request with head and body in one write (bodies by path: /<name>). */
+/** A raw HTTP/1.1 server answering each request with head and body in one write (bodies by path: /<name>). */
 async function rawServer(t: import('node:test').TestContext, bodies: Map<string, Buffer>, extraHead = ''): Promise<string> {
   const open: Socket[] = [];
   const raw = createServer((socket) => {

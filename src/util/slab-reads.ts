@@ -268,15 +268,15 @@ export class SlabReturns {
       this.#lose();
       return;
     }
+    const start = slab.base + chunk.byteOffset;
     if (!this.#owner) {
       this.#owner = slab.owner;
       this.#first = slab.seq;
-      this.#span = slab.owner.track(slab.base + chunk.byteOffset);
+      this.#span = slab.owner.track(start);
     }
     // One body comes over one socket; anything else is not ours to judge.
     if (slab.owner !== this.#owner) return this.#lose();
     const span = this.#span!;
-    const start = slab.base + chunk.byteOffset;
     if (start < span.doneUpTo) return this.#lose();
     span.doneUpTo = start + chunk.byteLength;
     if (slab.seq > this.#first + 1) slab.owner.free(this.#first, slab.seq);
